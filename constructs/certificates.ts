@@ -1,0 +1,150 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DeployFile, PRIVATE_KEY_DIRECTORY, TLS_DIRECTORY } from '../lib/deploy-file';
+import { ConfigError } from '../lib/diagnostics';
+import { certificateFingerprint, publicKeyFingerprint } from '../lib/pki/fingerprint';
+import { KeyAlgorithm } from './enums';
+
+function readPem(what: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read ${what} ${path}: ${(e as Error).message}`);
+  }
+}
+
+function parseCertificate(what: string, pem: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (e) {
+    throw new ConfigError(`${what} is not a PEM certificate: ${(e as Error).message}`);
+  }
+}
+
+function algorithmOf(certificate: X509Certificate): KeyAlgorithm {
+  switch (certificate.publicKey.asymmetricKeyType) {
+    case 'rsa':
+    case 'rsa-pss':
+      return KeyAlgorithm.RSA;
+    case 'ec':
+      return KeyAlgorithm.ECDSA;
+    case 'dsa':
+      return KeyAlgorithm.DSA;
+    default:
+      throw new ConfigError(
+        `certificate ${certificate.subject} has a ${certificate.publicKey.asymmetricKeyType} key, which Postfix servers cannot use: use RSA or ECDSA`,
+      );
+  }
+}
+
+/** Props of `ServerCertificate.fromFiles`. */
+export interface ServerCertificateFilesProps {
+  /** PEM file with the server certificate first, then each intermediate CA (no root needed). */
+  readonly chainFile: string;
+  /** PEM file with the unencrypted private key; only its path reaches the deployment, never its content. */
+  readonly keyFile: string;
+}
+
+/** Where a server certificate lands in the container, and the files that put it there. */
+export interface PlacedCertificate {
+  readonly keyPath: string;
+  readonly chainPath: string;
+  readonly files: readonly DeployFile[];
+}
+
+/** A server key with its certificate chain, from files the user brings. */
+export class ServerCertificate {
+  /** Existing PEM files, e.g. from Let's Encrypt or a company CA. */
+  public static fromFiles(props: ServerCertificateFilesProps): ServerCertificate {
+    const chainFile = resolve(props.chainFile);
+    const chainPem = readPem('certificate chain', chainFile);
+    return new ServerCertificate(chainPem, chainFile, resolve(props.keyFile));
+  }
+
+  /** RSA, ECDSA or (obsolete) DSA, read from the leaf certificate. */
+  public readonly algorithm: KeyAlgorithm;
+  /** The leaf certificate, known at synth time. */
+  public readonly leaf: X509Certificate;
+
+  private constructor(
+    /** PEM chain, leaf first. Public material. */
+    public readonly chainPem: string,
+    chainFile: string,
+    /** Local path of the private key. */
+    public readonly keyFile: string,
+  ) {
+    this.leaf = parseCertificate(`certificate chain ${chainFile}`, chainPem);
+    this.algorithm = algorithmOf(this.leaf);
+  }
+
+  /** @internal Places the pair as `<algorithm>.chain.pem` and `private/<algorithm>.key.pem`. */
+  public _place(): PlacedCertificate {
+    const keyPath = `${PRIVATE_KEY_DIRECTORY}/${this.algorithm}.key.pem`;
+    const chainPath = `${TLS_DIRECTORY}/${this.algorithm}.chain.pem`;
+    return {
+      keyPath,
+      chainPath,
+      files: [
+        { containerPath: keyPath, sourcePath: this.keyFile, secret: true },
+        { containerPath: chainPath, content: this.chainPem, secret: false },
+      ],
+    };
+  }
+}
+
+/** A client allowed by certificate: listed in `relay_clientcerts` or `check_ccert_access` by fingerprint. */
+export class ClientIdentity {
+  /** A client certificate file (PEM); its fingerprint is computed with the policy's digest. */
+  public static fromCertificateFile(path: string, name: string): ClientIdentity {
+    return ClientIdentity.fromCertificatePem(readPem('client certificate', resolve(path)), name);
+  }
+
+  /** A client certificate in PEM form. */
+  public static fromCertificatePem(pem: string, name: string): ClientIdentity {
+    parseCertificate(`client certificate ${name}`, pem);
+    return new ClientIdentity(name, pem, undefined);
+  }
+
+  /**
+   * A fingerprint the user already has (uppercase hex pairs with ':'), e.g. from `openssl x509 -fingerprint`.
+   * It must have been computed with the policy's digest.
+   */
+  public static fromFingerprint(fingerprint: string, name: string): ClientIdentity {
+    if (!/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})+$/.test(fingerprint)) {
+      throw new ConfigError(
+        `fingerprint ${JSON.stringify(fingerprint)} of client ${name} is not hex pairs joined by ':' (e.g. D7:04:2F:...)`,
+      );
+    }
+    return new ClientIdentity(name, undefined, fingerprint.toUpperCase());
+  }
+
+  private constructor(
+    /** Who the client is; the value column of the table. */
+    public readonly name: string,
+    private readonly certificatePem: string | undefined,
+    private readonly fingerprint: string | undefined,
+  ) {}
+
+  /** @internal The table key for this client: certificate or public-key fingerprint. */
+  public _key(digest: string, publicKey: boolean): string {
+    if (this.certificatePem === undefined) return this.fingerprint as string;
+    return publicKey ? publicKeyFingerprint(this.certificatePem, digest) : certificateFingerprint(this.certificatePem, digest);
+  }
+
+  /** @internal Whether the fingerprint was given as text (its digest cannot be checked). */
+  public get _hasCertificate(): boolean {
+    return this.certificatePem !== undefined;
+  }
+}
+
+/** Reads CA certificates for trust (CAfile, CApath); every block must be a certificate. */
+export function readCaCertificates(paths: readonly string[]): string[] {
+  return paths.flatMap((path) => {
+    const pem = readPem('CA certificate file', resolve(path));
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) throw new ConfigError(`CA certificate file ${path} holds no PEM certificate`);
+    blocks.forEach((block) => parseCertificate(`CA certificate in ${path}`, block));
+    return blocks.map((block) => `${block}\n`);
+  });
+}

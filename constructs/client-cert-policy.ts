@@ -1,0 +1,137 @@
+import { Construct } from 'constructs';
+import { DeployFile, TLS_DIRECTORY } from '../lib/deploy-file';
+import type { TableEntry } from '../lib/lookup-table';
+import { hashLinks } from '../lib/pki/subject-hash';
+import type { ClientCertSpec } from '../lib/server-spec';
+import { integer, safeText } from '../lib/values';
+import { ClientIdentity, readCaCertificates } from './certificates';
+import { FingerprintDigest, TableType } from './enums';
+import { checked, constructError } from './errors';
+import { PostfixServer } from './postfix-server';
+
+/** One `check_ccert_access` rule: a client certificate and the access(5) action for it. */
+export interface ClientAccessRule {
+  /** The client, by certificate or fingerprint. */
+  readonly client: ClientIdentity;
+  /** access(5) action, e.g. `OK`, `REJECT not welcome`, `DUNNO`. */
+  readonly action: string;
+}
+
+/** Props of a `ClientCertPolicy`. */
+export interface ClientCertPolicyProps {
+  /**
+   * Local PEM files of trusted CAs, concatenated into `smtpd_tls_CAfile`. Their names are sent in the
+   * certificate request, so clients can pick a matching certificate.
+   * @default - no CAfile
+   */
+  readonly trustedCaFiles?: string[];
+  /**
+   * Local PEM files of CAs trusted through `smtpd_tls_CApath`, each placed under its OpenSSL subject-hash
+   * name (`HASH.N`). Their names are not sent to clients, which keeps handshakes small.
+   * @default - no CApath
+   */
+  readonly capathCaFiles?: string[];
+  /**
+   * Also trust the system's public CA bundle (`tls_append_default_CA`). Rarely right for client certificates.
+   * @default false
+   */
+  readonly appendDefaultCa?: boolean;
+  /**
+   * Ask clients for a certificate (`smtpd_tls_ask_ccert`).
+   * @default - true when an access mode is set, false otherwise
+   */
+  readonly askForCertificates?: boolean;
+  /**
+   * Require a client certificate on every TLS connection (`smtpd_tls_req_ccert`); needs securityLevel ENCRYPT.
+   * @default false
+   */
+  readonly requireCertificates?: boolean;
+  /**
+   * Longest client chain accepted: 1 = issued directly by a trusted CA (`smtpd_tls_ccert_verifydepth`).
+   * @default - Postfix's default, 9
+   */
+  readonly verifyDepth?: number;
+  /**
+   * Clients allowed to relay by fingerprint: `permit_tls_clientcerts` with a `relay_clientcerts` table.
+   * @default - access mode not used
+   */
+  readonly relayClients?: ClientIdentity[];
+  /**
+   * Let any client whose certificate verifies relay (`permit_tls_all_clientcerts`). Only with one dedicated CA.
+   * @default false
+   */
+  readonly permitAllClientCertificates?: boolean;
+  /**
+   * `check_ccert_access` rules, by client fingerprint.
+   * @default - access mode not used
+   */
+  readonly accessRules?: ClientAccessRule[];
+  /**
+   * Digest of client certificate fingerprints (`smtpd_tls_fingerprint_digest`).
+   * @default FingerprintDigest.SHA256
+   */
+  readonly fingerprintDigest?: FingerprintDigest;
+  /**
+   * List clients by public-key fingerprint (survives certificate renewal with the same key) instead of
+   * certificate fingerprint.
+   * @default false
+   */
+  readonly matchPublicKey?: boolean;
+  /**
+   * Type of the `relay_clientcerts` and `check_ccert_access` tables.
+   * @default TableType.HASH
+   */
+  readonly tableType?: TableType;
+}
+
+const CA_FILE = `${TLS_DIRECTORY}/client-ca.pem`;
+const CA_PATH = `${TLS_DIRECTORY}/capath`;
+
+/** Which client certificates the server asks for, trusts, and what they allow. */
+export class ClientCertPolicy extends Construct {
+  /** @internal */
+  public readonly _files: DeployFile[] = [];
+  /** @internal */
+  public readonly _spec: ClientCertSpec;
+
+  constructor(scope: Construct, id: string, props: ClientCertPolicyProps = {}) {
+    super(scope, id);
+    const server = PostfixServer.of(this);
+    const digest = props.fingerprintDigest ?? FingerprintDigest.SHA256;
+    const publicKey = props.matchPublicKey ?? false;
+    const caFileCerts = checked(this, () => readCaCertificates(props.trustedCaFiles ?? []));
+    const capathCerts = checked(this, () => readCaCertificates(props.capathCaFiles ?? []));
+    if (caFileCerts.length > 0) this._files.push({ containerPath: CA_FILE, content: caFileCerts.join(''), secret: false });
+    const links = checked(this, () => hashLinks(capathCerts));
+    for (const link of links) this._files.push({ containerPath: `${CA_PATH}/${link.name}`, content: link.pem, secret: false });
+    if (props.verifyDepth !== undefined) checked(this, () => integer('verifyDepth', props.verifyDepth as number, 1, 100));
+
+    const entries = (clients: readonly ClientIdentity[], value: (c: ClientIdentity, i: number) => string): TableEntry[] =>
+      clients.map((client, i) => ({ key: checked(this, () => client._key(digest, publicKey)), value: value(client, i) }));
+    const relay = props.relayClients
+      ? entries(props.relayClients, (c) => checked(this, () => safeText('client name', c.name)))
+      : undefined;
+    const rules = props.accessRules;
+    const access = rules ? entries(rules.map((r) => r.client), (_c, i) => checked(this, () => safeText('access action', rules[i].action))) : undefined;
+    const anyMode = relay !== undefined || access !== undefined || (props.permitAllClientCertificates ?? false);
+    const distinctCas = new Set([...caFileCerts, ...capathCerts].map((pem) => pem.trim())).size;
+    if (props.requireCertificates && props.askForCertificates === false) {
+      throw constructError(this, 'requireCertificates implies askForCertificates: remove askForCertificates: false');
+    }
+    this._spec = {
+      caFile: caFileCerts.length > 0 ? CA_FILE : undefined,
+      caPath: links.length > 0 ? CA_PATH : undefined,
+      trustedCaCount: distinctCas,
+      appendDefaultCa: props.appendDefaultCa ?? false,
+      ask: props.askForCertificates ?? anyMode,
+      require: props.requireCertificates ?? false,
+      verifyDepth: props.verifyDepth,
+      fingerprintDigest: digest,
+      relayClientCerts: relay,
+      permitAllClientCerts: props.permitAllClientCertificates ?? false,
+      ccertAccess: access,
+      tableType: props.tableType ?? TableType.HASH,
+    };
+    server._register(this);
+  }
+}

@@ -1,0 +1,91 @@
+import { Container, ContainerUpload } from '@cdktf/provider-docker/lib/container';
+import { Volume } from '@cdktf/provider-docker/lib/volume';
+import { Fn, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { constructError } from '../errors';
+import { PostfixServer } from '../postfix-server';
+import { PostfixImage } from './postfix-image';
+
+/** Props of a `PostfixContainer`. */
+export interface PostfixContainerProps {
+  /** The server whose rendered files the container runs. */
+  readonly server: PostfixServer;
+  /** The image to run. */
+  readonly image: PostfixImage;
+  /**
+   * Container name.
+   * @default - 'postfix-' + the server's construct id, lowercased
+   */
+  readonly containerName?: string;
+  /**
+   * Share the host's network stack instead of publishing ports; Postfix then listens on the host's
+   * addresses directly (set listen addresses on the server to restrict it).
+   * @default false
+   */
+  readonly hostNetwork?: boolean;
+  /**
+   * Host address published ports bind to (ignored with hostNetwork).
+   * @default '0.0.0.0'
+   */
+  readonly publishAddress?: string;
+  /**
+   * Name of the volume holding the mail queue (/var/spool/postfix); it outlives container replacement.
+   * @default - 'postfix-queue-' + container name
+   */
+  readonly queueVolumeName?: string;
+  /**
+   * Docker restart policy.
+   * @default 'unless-stopped'
+   */
+  readonly restart?: string;
+}
+
+const QUEUE_DIRECTORY = '/var/spool/postfix';
+
+/** One Docker container running a `PostfixServer`, with a persistent queue volume and a healthcheck. */
+export class PostfixContainer extends Construct {
+  public readonly container: Container;
+  public readonly queueVolume: Volume;
+
+  constructor(scope: Construct, id: string, props: PostfixContainerProps) {
+    super(scope, id);
+    const { server } = props;
+    const name = props.containerName ?? `postfix-${server.node.id.toLowerCase()}`;
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
+      throw constructError(this, `container name ${JSON.stringify(name)} is invalid: use letters, digits, '_', '.', '-'`);
+    }
+    this.queueVolume = new Volume(this, 'Queue', { name: props.queueVolumeName ?? `postfix-queue-${name}` });
+    const listeners = server.listeners();
+    const probe = listeners.find((l) => !l.implicitTls) ?? listeners[0];
+    if (!probe) throw constructError(this, `server ${server.node.path} has no SMTP or submission service to run`);
+
+    this.container = new Container(this, 'Container', {
+      name,
+      image: props.image.imageRef,
+      restart: props.restart ?? 'unless-stopped',
+      mustRun: true,
+      networkMode: props.hostNetwork ? 'host' : undefined,
+      ports: props.hostNetwork
+        ? undefined
+        : listeners.map((l) => ({ internal: l.port, external: l.port, ip: props.publishAddress ?? '0.0.0.0' })),
+      volumes: [{ volumeName: this.queueVolume.name, containerPath: QUEUE_DIRECTORY }],
+      healthcheck: {
+        test: ['CMD', '/usr/local/bin/healthcheck.sh', String(probe.port), probe.implicitTls ? 'tls' : 'plain'],
+        interval: '10s',
+        timeout: '8s',
+        startPeriod: '5s',
+        retries: 3,
+      },
+      upload: server.files().map((file): ContainerUpload => {
+        if (file.sourcePath !== undefined) {
+          // Keys travel by path only; the hash makes a changed key replace the container.
+          return { file: file.containerPath, source: file.sourcePath, sourceHash: Fn.filesha256(file.sourcePath) };
+        }
+        if (file.secret && !Token.isUnresolved(file.content)) {
+          throw constructError(this, `refusing to inline the secret file ${file.containerPath}: give it as a local path`);
+        }
+        return { file: file.containerPath, content: file.content as string };
+      }),
+    });
+  }
+}

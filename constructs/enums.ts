@@ -1,0 +1,64 @@
+/** `smtpd_tls_security_level`: whether the SMTP server offers or requires TLS. */
+export enum SecurityLevel {
+  /** No TLS. */
+  NONE = 'none',
+  /** Opportunistic TLS: STARTTLS is offered, plain text is still accepted (right for a public MX). */
+  MAY = 'may',
+  /** Mandatory TLS: no mail without STARTTLS first. Never on a publicly referenced MX (RFC 3207). */
+  ENCRYPT = 'encrypt',
+}
+
+/** OpenSSL cipher grades of Postfix (`smtpd_tls_ciphers`, `smtpd_tls_mandatory_ciphers`). */
+export enum CipherGrade {
+  NULL = 'null',
+  EXPORT = 'export',
+  LOW = 'low',
+  MEDIUM = 'medium',
+  HIGH = 'high',
+}
+
+/** TLS protocol versions, for a protocol floor. */
+export enum TlsProtocol {
+  TLS_1_0 = 'TLSv1',
+  TLS_1_1 = 'TLSv1.1',
+  TLS_1_2 = 'TLSv1.2',
+  TLS_1_3 = 'TLSv1.3',
+}
+
+/** Public key algorithm of a server certificate. */
+export enum KeyAlgorithm {
+  RSA = 'rsa',
+  ECDSA = 'ecdsa',
+  /** Obsolete: accepted with a warning. */
+  DSA = 'dsa',
+}
+
+/** `smtpd_tls_fingerprint_digest`. */
+export enum FingerprintDigest {
+  MD5 = 'md5',
+  SHA1 = 'sha1',
+  SHA256 = 'sha256',
+  SHA512 = 'sha512',
+}
+
+/** Lookup table types for tables the library writes. */
+export enum TableType {
+  /** Plain text read at process start; no postmap needed. */
+  TEXTHASH = 'texthash',
+  /** Berkeley DB hash, built with postmap at container start. */
+  HASH = 'hash',
+  /** LMDB (Debian package postfix-lmdb), built with postmap at container start. */
+  LMDB = 'lmdb',
+  /** Berkeley DB btree, built with postmap at container start. */
+  BTREE = 'btree',
+  /** Entries inline in main.cf; only for short tables of single-word values. */
+  INLINE = 'inline',
+}
+
+/** How a submission port starts TLS. */
+export enum SubmissionMode {
+  /** STARTTLS required before MAIL (port 587, RFC 6409). */
+  STARTTLS = 'starttls',
+  /** Implicit TLS from the first byte, `smtpd_tls_wrappermode` (port 465, RFC 8314). */
+  WRAPPER = 'wrapper',
+}

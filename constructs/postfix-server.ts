@@ -1,0 +1,229 @@
+import { Annotations, Aspects } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import { isIP } from 'node:net';
+import { DeployFile } from '../lib/deploy-file';
+import { Severity } from '../lib/diagnostics';
+import type { MainCfParameter } from '../lib/main-cf';
+import { renderServer, RenderedServer } from '../lib/render-server';
+import type { SaslSpec, ServerSpec } from '../lib/server-spec';
+import { validateServer } from '../lib/validate-server';
+import { absolutePath, hostname, integer, literal, parameterName, word } from '../lib/values';
+import { ClientCertPolicy } from './client-cert-policy';
+import { checked, constructError, isUnresolved } from './errors';
+import { SessionCache } from './session-cache';
+import { SubmissionPort } from './submission-port';
+import { TlsServer } from './tls-server';
+
+/** The SASL implementation smtpd asks to authenticate submission clients. */
+export class SaslBackend {
+  /** Dovecot's auth socket, relative to the queue directory. */
+  public static dovecot(socketPath: string = 'private/auth'): SaslBackend {
+    return new SaslBackend({ type: 'dovecot', path: socketPath });
+  }
+
+  /** Cyrus SASL with the given application name (reads `<name>.conf`, e.g. /etc/postfix/sasl/smtpd.conf). */
+  public static cyrus(applicationName: string = 'smtpd'): SaslBackend {
+    return new SaslBackend({ type: 'cyrus', path: applicationName });
+  }
+
+  private constructor(/** @internal */ public readonly _spec: SaslSpec) {}
+}
+
+/** Props of a `PostfixServer`. */
+export interface PostfixServerProps {
+  /** Fully qualified host name (`myhostname`); server certificates must cover it. */
+  readonly hostname: string;
+  /**
+   * Whether the SMTP service is a publicly referenced MX. RFC 3207 forbids requiring TLS on one.
+   * @default true
+   */
+  readonly publicMx?: boolean;
+  /**
+   * Run the SMTP (MX) service. Set false for a submission-only server.
+   * @default true
+   */
+  readonly smtpService?: boolean;
+  /**
+   * Port of the SMTP service.
+   * @default 25
+   */
+  readonly smtpPort?: number;
+  /**
+   * Address the SMTP service listens on.
+   * @default - all addresses
+   */
+  readonly listenAddress?: string;
+  /**
+   * Domains delivered locally besides `$myhostname` and `localhost` (`mydestination`).
+   * @default - none
+   */
+  readonly localDomains?: string[];
+  /**
+   * Networks allowed to relay without authentication (`mynetworks`, `permit_mynetworks`), CIDR notation.
+   * @default - none: relaying only by client certificate or SASL
+   */
+  readonly trustedNetworks?: string[];
+  /**
+   * Run smtpd and the other Debian-chrooted services chrooted under /var/spool/postfix. The container is
+   * already the isolation boundary, and a chroot hides a CApath outside it.
+   * @default false
+   */
+  readonly chroot?: boolean;
+  /**
+   * Where Postfix writes its log (`maillog_file`); the container's stdout by default.
+   * @default '/dev/stdout'
+   */
+  readonly maillogFile?: string;
+  /**
+   * SASL backend for submission ports that authenticate users.
+   * @default - none
+   */
+  readonly sasl?: SaslBackend;
+  /**
+   * Further main.cf parameters. Names the library renders from typed props are refused, as are
+   * obsolete and unsafe ones; values are literal (no `$` expansion, no line breaks).
+   * @default - none
+   */
+  readonly additionalParameters?: { [name: string]: string };
+}
+
+/** A TCP port the server listens on. */
+export interface Listener {
+  readonly port: number;
+  /** Address it is bound to; undefined for all addresses. */
+  readonly address?: string;
+  /** Whether TLS starts with the first byte (wrapper mode) rather than after STARTTLS. */
+  readonly implicitTls: boolean;
+}
+
+const CIDR = /^(?:\[[0-9A-Fa-f:.]+\](?:\/\d{1,3})?|[0-9.]+(?:\/\d{1,2})?)$/;
+
+/** @internal Checks an address to listen on: an IP address or a host name. */
+export function checkListenAddress(scope: IConstruct, address: string): void {
+  if (isUnresolved(address)) return;
+  if (isIP(address) === 0) checked(scope, () => hostname('listenAddress', address));
+}
+
+/**
+ * One Postfix instance. Add a `TlsServer`, and optionally a `ClientCertPolicy`, a `SessionCache` and
+ * `SubmissionPort`s as its children; it renders main.cf and master.cf from them.
+ */
+export class PostfixServer extends Construct {
+  /** The server a construct belongs to: the nearest PostfixServer above it. */
+  public static of(scope: IConstruct): PostfixServer {
+    for (let node: IConstruct | undefined = scope.node.scope; node; node = node.node.scope) {
+      if (node instanceof PostfixServer) return node;
+    }
+    throw constructError(scope, `${scope.constructor.name} must be created inside a PostfixServer: pass the server as its scope`);
+  }
+
+  public readonly hostname: string;
+  private readonly props: PostfixServerProps;
+  private tls?: TlsServer;
+  private clientCerts?: ClientCertPolicy;
+  private sessionCache?: SessionCache;
+  private readonly submissions: SubmissionPort[] = [];
+  private rendered?: RenderedServer;
+
+  constructor(scope: Construct, id: string, props: PostfixServerProps) {
+    super(scope, id);
+    this.props = props;
+    this.hostname = checked(this, () => hostname('hostname', props.hostname));
+    checked(this, () => {
+      if (props.smtpPort !== undefined) integer('smtpPort', props.smtpPort, 1, 65535);
+      (props.localDomains ?? []).forEach((d) => hostname('local domain', d));
+      for (const network of props.trustedNetworks ?? []) {
+        word('trusted network', network);
+        if (!CIDR.test(network)) throw new Error(`trusted network ${JSON.stringify(network)} is not an address or CIDR block (e.g. 192.0.2.0/24, [2001:db8::]/32)`);
+      }
+      absolutePath('maillogFile', props.maillogFile ?? '/dev/stdout');
+      for (const [name, value] of Object.entries(props.additionalParameters ?? {})) {
+        parameterName(name);
+        if (!isUnresolved(value)) literal(`additional parameter ${name}`, value);
+      }
+    });
+    if (props.listenAddress !== undefined) checkListenAddress(this, props.listenAddress);
+    this.node.addValidation({
+      validate: () => validateServer(this.spec()).filter((d) => d.severity === Severity.ERROR).map((d) => `[${d.rule}] ${d.message}`),
+    });
+    Aspects.of(this).add({
+      visit: (node) => {
+        if (node !== this) return;
+        for (const w of validateServer(this.spec()).filter((d) => d.severity === Severity.WARNING)) {
+          Annotations.of(this).addWarning(`[${w.rule}] ${w.message}`);
+        }
+      },
+    });
+  }
+
+  /** @internal Called by child constructs. */
+  public _register(child: TlsServer | ClientCertPolicy | SessionCache | SubmissionPort): void {
+    if (this.rendered) throw constructError(child, 'the server was already rendered: add children before synth');
+    const single = (existing: Construct | undefined, kind: string): void => {
+      if (existing) throw constructError(child, `server already has a ${kind} (${existing.node.path}): a server takes one`);
+    };
+    if (child instanceof TlsServer) {
+      single(this.tls, 'TlsServer');
+      this.tls = child;
+    } else if (child instanceof ClientCertPolicy) {
+      single(this.clientCerts, 'ClientCertPolicy');
+      this.clientCerts = child;
+    } else if (child instanceof SessionCache) {
+      single(this.sessionCache, 'SessionCache');
+      this.sessionCache = child;
+    } else {
+      this.submissions.push(child);
+    }
+  }
+
+  /** The pure model of this server, built from its props and children. */
+  public spec(): ServerSpec {
+    const p = this.props;
+    const additionalParameters: MainCfParameter[] = Object.entries(p.additionalParameters ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, value]) => ({ name, value }));
+    return {
+      id: this.node.path,
+      hostname: this.hostname,
+      publicMx: p.publicMx ?? true,
+      smtp: p.smtpService === false ? undefined : { port: p.smtpPort ?? 25, listenAddress: p.listenAddress },
+      localDomains: p.localDomains ?? [],
+      trustedNetworks: p.trustedNetworks ?? [],
+      chrootSmtpd: p.chroot ?? false,
+      maillogFile: p.maillogFile ?? '/dev/stdout',
+      tls: this.tls?._spec,
+      clientCerts: this.clientCerts?._spec,
+      sessionCache: this.sessionCache?._spec,
+      sasl: p.sasl?._spec,
+      submissions: this.submissions.map((s) => s._spec),
+      additionalParameters,
+    };
+  }
+
+  /** Rendered main.cf, master.cf and lookup tables; throws with every error if the server is invalid. */
+  public render(): RenderedServer {
+    this.rendered ??= checked(this, () => renderServer(this.spec()));
+    return this.rendered;
+  }
+
+  /** The TCP listeners of this server: the SMTP service and each submission port. */
+  public listeners(): Listener[] {
+    const spec = this.spec();
+    return [
+      ...(spec.smtp ? [{ port: spec.smtp.port, address: spec.smtp.listenAddress, implicitTls: false }] : []),
+      ...spec.submissions.map((s) => ({ port: s.port, address: s.listenAddress, implicitTls: s.mode === 'wrapper' })),
+    ];
+  }
+
+  /** Every file the container needs: rendered configuration, tables, certificates, keys (by path only). */
+  public files(): DeployFile[] {
+    const rendered = this.render();
+    return [
+      { containerPath: '/etc/postfix/main.cf', content: rendered.mainCf, secret: false },
+      { containerPath: '/etc/postfix/master.cf', content: rendered.masterCf, secret: false },
+      ...rendered.tables.map((t) => ({ containerPath: t.path, content: t.content, secret: false })),
+      ...(this.tls?._files ?? []),
+      ...(this.clientCerts?._files ?? []),
+    ];
+  }
+}

@@ -1,0 +1,75 @@
+import { Construct } from 'constructs';
+import type { SessionCacheDatabaseType, SessionCacheSpec } from '../lib/server-spec';
+import { absolutePath, integer } from '../lib/values';
+import { checked } from './errors';
+import { PostfixServer } from './postfix-server';
+
+const DEFAULT_CACHE_PATH = '/var/lib/postfix/smtpd_scache';
+
+/** Where resumable TLS sessions live. */
+export class SessionStore {
+  /** RFC 5077 session tickets: stateless resumption, no database (what Postfix recommends). */
+  public static readonly TICKETS = new SessionStore(undefined, DEFAULT_CACHE_PATH);
+
+  /** A Berkeley DB btree cache maintained by tlsmgr. */
+  public static btree(path: string = DEFAULT_CACHE_PATH): SessionStore {
+    return new SessionStore('btree', path);
+  }
+
+  /** An LMDB cache maintained by tlsmgr (Debian package postfix-lmdb). */
+  public static lmdb(path: string = DEFAULT_CACHE_PATH): SessionStore {
+    return new SessionStore('lmdb', path);
+  }
+
+  /** Any other cache type, e.g. `hash` (refused types such as `texthash` give a clear error at synth). */
+  public static of(type: string, path: string = DEFAULT_CACHE_PATH): SessionStore {
+    return new SessionStore(type as SessionCacheDatabaseType, path);
+  }
+
+  private constructor(
+    /** @internal */ public readonly _type: SessionCacheDatabaseType | undefined,
+    /** @internal */ public readonly _path: string,
+  ) {}
+}
+
+/** Props of a `SessionCache`. */
+export interface SessionCacheProps {
+  /**
+   * Session tickets or a cache database.
+   * @default SessionStore.TICKETS
+   */
+  readonly store?: SessionStore;
+  /**
+   * How long a session stays resumable, in seconds (`smtpd_tls_session_cache_timeout`). Also the ticket
+   * key lifetime. 0 disables resumption.
+   * @default - Postfix's default, 3600
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * Issue session ids even without a cache database (`smtpd_tls_always_issue_session_ids`).
+   * @default - Postfix's default, true
+   */
+  readonly alwaysIssueSessionIds?: boolean;
+}
+
+/** TLS session resumption for the SMTP server: saves the cost of full handshakes for returning clients. */
+export class SessionCache extends Construct {
+  /** @internal */
+  public readonly _spec: SessionCacheSpec;
+
+  constructor(scope: Construct, id: string, props: SessionCacheProps = {}) {
+    super(scope, id);
+    const server = PostfixServer.of(this);
+    const store = props.store ?? SessionStore.TICKETS;
+    if (props.timeoutSeconds !== undefined) {
+      checked(this, () => integer('timeoutSeconds', props.timeoutSeconds as number, 0, Number.MAX_SAFE_INTEGER));
+    }
+    if (store._type !== undefined) checked(this, () => absolutePath('session cache path', store._path));
+    this._spec = {
+      database: store._type !== undefined ? { type: store._type, path: store._path } : undefined,
+      timeoutSeconds: props.timeoutSeconds,
+      alwaysIssueSessionIds: props.alwaysIssueSessionIds,
+    };
+    server._register(this);
+  }
+}

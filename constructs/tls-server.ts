@@ -1,0 +1,195 @@
+import { Construct } from 'constructs';
+import { DeployFile, TLS_DIRECTORY } from '../lib/deploy-file';
+import type { TlsSpec } from '../lib/server-spec';
+import { absolutePath, integer, word } from '../lib/values';
+import { ServerCertificate } from './certificates';
+import { CipherGrade, SecurityLevel, TlsProtocol } from './enums';
+import { checked, constructError, isUnresolved } from './errors';
+import { PostfixServer } from './postfix-server';
+import { TlsProfile } from './tls-profile';
+
+/** DH parameters for DHE cipher suites (`smtpd_tls_dh1024_param_file`). */
+export class DhParameters {
+  /** None: OpenSSL 3 then negotiates the RFC 7919 groups itself. The default. */
+  public static readonly NONE = new DhParameters(undefined, undefined);
+
+  /** A PEM "DH PARAMETERS" file (e.g. one generated once with `openssl dhparam -out dh.pem 2048`). */
+  public static fromFile(path: string): DhParameters {
+    return new DhParameters(path, undefined);
+  }
+
+  /** PEM "DH PARAMETERS" content known at synth time (public material). */
+  public static fromPem(pem: string): DhParameters {
+    if (!pem.includes('-----BEGIN DH PARAMETERS-----')) {
+      throw new Error('DhParameters.fromPem needs a PEM "DH PARAMETERS" block');
+    }
+    return new DhParameters(undefined, pem);
+  }
+
+  private constructor(
+    private readonly localPath: string | undefined,
+    private readonly pem: string | undefined,
+  ) {}
+
+  /** @internal */
+  public _file(): DeployFile | undefined {
+    const containerPath = `${TLS_DIRECTORY}/dh.pem`;
+    if (this.localPath !== undefined) return { containerPath, sourcePath: this.localPath, secret: false };
+    if (this.pem !== undefined) return { containerPath, content: this.pem, secret: false };
+    return undefined;
+  }
+}
+
+/** Props of a `TlsServer`. */
+export interface TlsServerProps {
+  /**
+   * Server certificates, at most one per key algorithm (RSA and ECDSA together give the dual setup).
+   * @default - none; then `certificateless` must be set or `securityLevel` must be NONE
+   */
+  readonly certificates?: ServerCertificate[];
+  /**
+   * Run without a certificate, anonymous ciphers only (`smtpd_tls_cert_file = none`). Only for servers that
+   * are not a public MX and whose clients all support anonymous ciphers.
+   * @default false
+   */
+  readonly certificateless?: boolean;
+  /**
+   * Whether STARTTLS is offered (MAY) or required (ENCRYPT) on the SMTP service.
+   * @default SecurityLevel.MAY
+   */
+  readonly securityLevel?: SecurityLevel;
+  /**
+   * Obsolete seed form `smtpd_use_tls = yes`; rendered as securityLevel MAY, with a warning.
+   * @default - not used
+   * @deprecated use securityLevel
+   */
+  readonly useTls?: boolean;
+  /**
+   * Obsolete seed form `smtpd_enforce_tls = yes`; rendered as securityLevel ENCRYPT, with a warning.
+   * @default - not used
+   * @deprecated use securityLevel
+   */
+  readonly enforceTls?: boolean;
+  /**
+   * TLS log level 0-4 (`smtpd_tls_loglevel`); 1 logs one summary line per handshake.
+   * @default 1
+   */
+  readonly logLevel?: number;
+  /**
+   * Add protocol, cipher and client certificate details to the Received: header.
+   * @default false
+   */
+  readonly receivedHeader?: boolean;
+  /**
+   * Named protocol and cipher settings.
+   * @default TlsProfile.INTERMEDIATE
+   */
+  readonly profile?: TlsProfile;
+  /**
+   * Lowest TLS version accepted, overriding the profile (`smtpd_tls_protocols`, `smtpd_tls_mandatory_protocols`).
+   * @default - the profile's floor
+   */
+  readonly minimumProtocol?: TlsProtocol;
+  /**
+   * Cipher grade with opportunistic TLS (`smtpd_tls_ciphers`).
+   * @default - Postfix's default (medium)
+   */
+  readonly cipherGrade?: CipherGrade;
+  /**
+   * Cipher grade with mandatory TLS (`smtpd_tls_mandatory_ciphers`).
+   * @default - the profile's grade (medium)
+   */
+  readonly mandatoryCipherGrade?: CipherGrade;
+  /**
+   * OpenSSL cipher names or aliases excluded at every security level (`smtpd_tls_exclude_ciphers`).
+   * @default - none
+   */
+  readonly excludeCiphers?: string[];
+  /**
+   * Cipher names or aliases excluded where TLS is mandatory (`smtpd_tls_mandatory_exclude_ciphers`).
+   * @default - none
+   */
+  readonly mandatoryExcludeCiphers?: string[];
+  /**
+   * DH parameters for DHE suites.
+   * @default DhParameters.NONE
+   */
+  readonly dhParameters?: DhParameters;
+  /**
+   * The seed's `smtpd_tls_dh512_param_file`. Always refused: Postfix ignores it and 512-bit DH is broken.
+   * @default - not set
+   */
+  readonly dh512ParamFile?: string;
+  /**
+   * Time limit for reads and writes during the TLS handshake, in seconds (`smtpd_starttls_timeout`).
+   * @default - Postfix's default, 300 (10 under stress)
+   */
+  readonly starttlsTimeoutSeconds?: number;
+}
+
+const CIPHER_NAME = /^!?[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+/** TLS for the SMTP server: identity, security level, logging, ciphers and protocols. */
+export class TlsServer extends Construct {
+  /** @internal */
+  public readonly _files: DeployFile[] = [];
+  /** @internal */
+  public readonly _spec: TlsSpec;
+  public readonly certificates: readonly ServerCertificate[];
+
+  constructor(scope: Construct, id: string, props: TlsServerProps = {}) {
+    super(scope, id);
+    const server = PostfixServer.of(this);
+    if (props.dh512ParamFile !== undefined) {
+      throw constructError(this, `dh512ParamFile ${JSON.stringify(props.dh512ParamFile)} is refused: Postfix 3.6+ silently ignores smtpd_tls_dh512_param_file and 512-bit DH is broken (Logjam). Remove it; use dhParameters for DHE`);
+    }
+    if (props.useTls !== undefined && props.enforceTls !== undefined) {
+      throw constructError(this, 'useTls and enforceTls are both set: set securityLevel instead');
+    }
+    let securityLevel = props.securityLevel ?? SecurityLevel.MAY;
+    let obsoleteForm: string | undefined;
+    if (props.useTls !== undefined || props.enforceTls !== undefined) {
+      if (props.securityLevel !== undefined) {
+        throw constructError(this, 'securityLevel and the obsolete useTls/enforceTls are both set: keep securityLevel only');
+      }
+      obsoleteForm = props.useTls !== undefined ? `smtpd_use_tls = ${props.useTls ? 'yes' : 'no'}` : `smtpd_enforce_tls = ${props.enforceTls ? 'yes' : 'no'}`;
+      securityLevel = props.enforceTls ? SecurityLevel.ENCRYPT : props.useTls || props.enforceTls === false ? SecurityLevel.MAY : SecurityLevel.NONE;
+    }
+    const logLevel = props.logLevel ?? 1;
+    checked(this, () => {
+      integer('logLevel', logLevel, 0, 4);
+      if (props.starttlsTimeoutSeconds !== undefined && !isUnresolved(props.starttlsTimeoutSeconds)) {
+        integer('starttlsTimeoutSeconds', props.starttlsTimeoutSeconds, 1, 3600);
+      }
+      for (const cipher of [...(props.excludeCiphers ?? []), ...(props.mandatoryExcludeCiphers ?? [])]) {
+        if (isUnresolved(cipher)) continue;
+        word('excluded cipher', cipher);
+        if (!CIPHER_NAME.test(cipher)) {
+          throw new Error(`excluded cipher ${JSON.stringify(cipher)} is not an OpenSSL cipher name or alias (e.g. aNULL, MD5, kRSA)`);
+        }
+      }
+    });
+    this.certificates = props.certificates ?? [];
+    const placed = this.certificates.map((c) => c._place());
+    const dhFile = (props.dhParameters ?? DhParameters.NONE)._file();
+    this._files.push(...placed.flatMap((p) => p.files), ...(dhFile ? [dhFile] : []));
+    if (dhFile) checked(this, () => absolutePath('DH parameter file', dhFile.containerPath));
+    this._spec = {
+      certificates: this.certificates.map((c, i) => ({ algorithm: c.algorithm, keyPath: placed[i].keyPath, chainPath: placed[i].chainPath })),
+      certificateless: props.certificateless ?? false,
+      securityLevel,
+      obsoleteForm,
+      logLevel,
+      receivedHeader: props.receivedHeader ?? false,
+      profile: (props.profile ?? TlsProfile.INTERMEDIATE).name,
+      minimumProtocol: props.minimumProtocol,
+      cipherGrade: props.cipherGrade,
+      mandatoryCipherGrade: props.mandatoryCipherGrade,
+      excludeCiphers: props.excludeCiphers ?? [],
+      mandatoryExcludeCiphers: props.mandatoryExcludeCiphers ?? [],
+      dhParamFile: dhFile?.containerPath,
+      starttlsTimeoutSeconds: props.starttlsTimeoutSeconds,
+    };
+    server._register(this);
+  }
+}

@@ -1,0 +1,93 @@
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { App, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { CertificateFiles, LocalPki } from '../lib/pki/local-pki';
+import {
+  ClientCertPolicy,
+  ClientIdentity,
+  PostfixContainer,
+  PostfixImage,
+  PostfixServer,
+  SaslBackend,
+  SecurityLevel,
+  ServerCertificate,
+  SessionCache,
+  SubmissionMode,
+  SubmissionPort,
+  TlsProfile,
+  TlsServer,
+} from '../index';
+
+/** Development certificates of the example, generated once into `.pki/` and reused by every synth. */
+export interface ExamplePki {
+  readonly serverRsa: CertificateFiles;
+  readonly serverEcdsa: CertificateFiles;
+  readonly clientCa: CertificateFiles;
+  readonly relayClient: CertificateFiles;
+}
+
+export const EXAMPLE_HOSTNAME = 'mx.example.com';
+
+export async function prepareExamplePki(pki: LocalPki): Promise<ExamplePki> {
+  await pki.ensureRootCa('example-root');
+  await pki.ensureIntermediate('example-intermediate', 'example-root');
+  const hostnames = [EXAMPLE_HOSTNAME];
+  return {
+    serverRsa: await pki.ensureServerCert('mx-rsa', { issuer: 'example-intermediate', hostnames, algorithm: 'rsa' }),
+    serverEcdsa: await pki.ensureServerCert('mx-ecdsa', { issuer: 'example-intermediate', hostnames, algorithm: 'ecdsa' }),
+    clientCa: await pki.ensureRootCa('example-client-ca'),
+    relayClient: await pki.ensureClientCert('relay-client', { issuer: 'example-client-ca', commonName: 'relay.example.net' }),
+  };
+}
+
+export interface ExampleMailStackProps {
+  readonly pki: ExamplePki;
+}
+
+/**
+ * One realistic server: MX on 25 (opportunistic TLS, asks for client certificates, relays for listed
+ * client-certificate fingerprints), submission on 587 (STARTTLS required, AUTH only over TLS),
+ * submissions on 465 (wrapper mode), and TLS session resumption.
+ */
+export class ExampleMailStack extends TerraformStack {
+  public readonly server: PostfixServer;
+
+  constructor(scope: Construct, id: string, props: ExampleMailStackProps) {
+    super(scope, id);
+    const { pki } = props;
+    new DockerProvider(this, 'docker', {});
+
+    const mx = new PostfixServer(this, 'mx', {
+      hostname: EXAMPLE_HOSTNAME,
+      localDomains: ['example.com'],
+      sasl: SaslBackend.cyrus(),
+    });
+    new TlsServer(mx, 'Tls', {
+      certificates: [
+        ServerCertificate.fromFiles({ chainFile: pki.serverEcdsa.chainPath, keyFile: pki.serverEcdsa.keyPath }),
+        ServerCertificate.fromFiles({ chainFile: pki.serverRsa.chainPath, keyFile: pki.serverRsa.keyPath }),
+      ],
+      securityLevel: SecurityLevel.MAY,
+      profile: TlsProfile.INTERMEDIATE,
+    });
+    new ClientCertPolicy(mx, 'ClientCerts', {
+      trustedCaFiles: [pki.clientCa.certPath],
+      relayClients: [ClientIdentity.fromCertificateFile(pki.relayClient.certPath, 'relay.example.net')],
+    });
+    new SessionCache(mx, 'Sessions', { timeoutSeconds: 3600 });
+    new SubmissionPort(mx, 'Submission', { mode: SubmissionMode.STARTTLS });
+    new SubmissionPort(mx, 'Submissions', { mode: SubmissionMode.WRAPPER });
+
+    const image = new PostfixImage(this, 'Image');
+    new PostfixContainer(this, 'MxContainer', { server: mx, image });
+    this.server = mx;
+  }
+}
+
+/** The example app, built but not synthesized (so `npm run render` can read it too). */
+export async function buildExampleApp(pkiDirectory?: string): Promise<App> {
+  const app = new App();
+  const pki = await prepareExamplePki(new LocalPki(pkiDirectory));
+  new ExampleMailStack(app, 'example', { pki });
+  return app;
+}

@@ -1,0 +1,110 @@
+import type { MainCfParameter } from './main-cf';
+import type { TableEntry, TableType } from './lookup-table';
+import type { TlsProfileName } from './tls-profile';
+
+/**
+ * The pure description of one Postfix instance. Constructs build it from their props; the validator and
+ * the renderers read it. Paths are paths inside the container.
+ */
+
+export type SecurityLevel = 'none' | 'may' | 'encrypt';
+export type CipherGrade = 'null' | 'export' | 'low' | 'medium' | 'high';
+export type TlsProtocolVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+export type KeyAlgorithm = 'rsa' | 'ecdsa' | 'dsa';
+export type FingerprintDigest = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+export type SessionCacheDatabaseType = 'btree' | 'lmdb' | 'hash' | 'texthash';
+
+export const TLS_PROTOCOL_VERSIONS: readonly TlsProtocolVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/** One server key with its certificate chain (leaf first, then intermediates). */
+export interface ServerKeyPairSpec {
+  readonly algorithm: KeyAlgorithm;
+  readonly keyPath: string;
+  readonly chainPath: string;
+}
+
+export interface TlsSpec {
+  readonly certificates: readonly ServerKeyPairSpec[];
+  /** Explicit anonymous-cipher-only operation (`smtpd_tls_cert_file = none`). */
+  readonly certificateless: boolean;
+  readonly securityLevel: SecurityLevel;
+  /** Set when the user wrote an obsolete form (`smtpd_use_tls`, `smtpd_enforce_tls`), for the warning. */
+  readonly obsoleteForm?: string;
+  readonly logLevel: number;
+  readonly receivedHeader: boolean;
+  readonly profile: TlsProfileName;
+  readonly minimumProtocol?: TlsProtocolVersion;
+  readonly cipherGrade?: CipherGrade;
+  readonly mandatoryCipherGrade?: CipherGrade;
+  readonly excludeCiphers: readonly string[];
+  readonly mandatoryExcludeCiphers: readonly string[];
+  readonly dhParamFile?: string;
+  readonly starttlsTimeoutSeconds?: number;
+}
+
+export interface ClientCertSpec {
+  readonly caFile?: string;
+  readonly caPath?: string;
+  /** Number of distinct CAs trusted through caFile and caPath, when known at synth time. */
+  readonly trustedCaCount?: number;
+  readonly appendDefaultCa: boolean;
+  readonly ask: boolean;
+  readonly require: boolean;
+  readonly verifyDepth?: number;
+  readonly fingerprintDigest: FingerprintDigest;
+  /** `permit_tls_clientcerts` with these `relay_clientcerts` entries (fingerprint -> note). */
+  readonly relayClientCerts?: readonly TableEntry[];
+  readonly permitAllClientCerts: boolean;
+  /** `check_ccert_access` with these entries (fingerprint -> access(5) action). */
+  readonly ccertAccess?: readonly TableEntry[];
+  readonly tableType: TableType;
+}
+
+export interface SessionCacheSpec {
+  readonly database?: { readonly type: SessionCacheDatabaseType; readonly path: string };
+  readonly timeoutSeconds?: number;
+  readonly alwaysIssueSessionIds?: boolean;
+  /** Overrides the user tried to put on a single service; tlsmgr reads these, so they would do nothing. */
+  readonly serviceOverrides?: readonly string[];
+}
+
+export interface SaslSpec {
+  readonly type: 'cyrus' | 'dovecot';
+  readonly path: string;
+}
+
+export interface SubmissionSpec {
+  /** Construct id, for messages and the syslog name. */
+  readonly id: string;
+  readonly port: number;
+  readonly listenAddress?: string;
+  /** `starttls`: STARTTLS required (587); `wrapper`: implicit TLS from the first byte (465). */
+  readonly mode: 'starttls' | 'wrapper';
+  readonly saslAuth: boolean;
+  readonly authOnly: boolean;
+  readonly requireClientCert: boolean;
+}
+
+/** Where the main SMTP (MX) service listens; absent when the server has no port-25 style service. */
+export interface SmtpServiceSpec {
+  readonly port: number;
+  readonly listenAddress?: string;
+}
+
+export interface ServerSpec {
+  readonly id: string;
+  readonly hostname: string;
+  /** A publicly referenced MX: RFC 3207 forbids requiring TLS on it. */
+  readonly publicMx: boolean;
+  readonly smtp?: SmtpServiceSpec;
+  readonly localDomains: readonly string[];
+  readonly trustedNetworks: readonly string[];
+  readonly chrootSmtpd: boolean;
+  readonly maillogFile: string;
+  readonly tls?: TlsSpec;
+  readonly clientCerts?: ClientCertSpec;
+  readonly sessionCache?: SessionCacheSpec;
+  readonly sasl?: SaslSpec;
+  readonly submissions: readonly SubmissionSpec[];
+  readonly additionalParameters: readonly MainCfParameter[];
+}

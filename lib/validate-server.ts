@@ -1,0 +1,274 @@
+import { Diagnostic, error, warning } from './diagnostics';
+import type { ServerSpec, SubmissionSpec, TlsProtocolVersion } from './server-spec';
+import { TLS_PROTOCOL_VERSIONS } from './server-spec';
+import { TLS_PROFILES } from './tls-profile';
+
+/**
+ * Cross-cutting rules: configurations that Postfix would reject, silently ignore, or that make the server
+ * unsafe. Each rule has a stable id; messages say what is wrong, show the value, and how to fix it.
+ */
+
+const CHROOT_DIRECTORY = '/var/spool/postfix/';
+const MAX_SESSION_CACHE_TIMEOUT = 100 * 86400;
+
+/** Parameters the library renders from typed props; setting them by hand would fight the model. */
+const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
+  smtpd_tls_security_level: 'TlsServer securityLevel',
+  smtpd_tls_cert_file: 'TlsServer certificates / certificateless',
+  smtpd_tls_key_file: 'TlsServer certificates',
+  smtpd_tls_chain_files: 'TlsServer certificates',
+  smtpd_tls_eccert_file: 'TlsServer certificates',
+  smtpd_tls_eckey_file: 'TlsServer certificates',
+  smtpd_tls_dcert_file: 'TlsServer certificates',
+  smtpd_tls_dkey_file: 'TlsServer certificates',
+  smtpd_tls_loglevel: 'TlsServer logLevel',
+  smtpd_tls_received_header: 'TlsServer receivedHeader',
+  smtpd_tls_protocols: 'TlsServer profile / minimumProtocol',
+  smtpd_tls_mandatory_protocols: 'TlsServer profile / minimumProtocol',
+  smtpd_tls_ciphers: 'TlsServer cipherGrade',
+  smtpd_tls_mandatory_ciphers: 'TlsServer mandatoryCipherGrade',
+  smtpd_tls_exclude_ciphers: 'TlsServer excludeCiphers',
+  smtpd_tls_mandatory_exclude_ciphers: 'TlsServer mandatoryExcludeCiphers',
+  smtpd_tls_dh1024_param_file: 'TlsServer dhParameters',
+  smtpd_starttls_timeout: 'TlsServer starttlsTimeout',
+  smtpd_tls_CAfile: 'ClientCertPolicy trustedCas',
+  smtpd_tls_CApath: 'ClientCertPolicy capath',
+  smtpd_tls_ask_ccert: 'ClientCertPolicy askForCertificates',
+  smtpd_tls_req_ccert: 'ClientCertPolicy requireCertificates',
+  smtpd_tls_ccert_verifydepth: 'ClientCertPolicy verifyDepth',
+  smtpd_tls_fingerprint_digest: 'ClientCertPolicy fingerprintDigest',
+  relay_clientcerts: 'ClientCertPolicy relayClientCertificates',
+  smtpd_relay_restrictions: 'ClientCertPolicy access modes and PostfixServer trustedNetworks',
+  smtpd_tls_session_cache_database: 'SessionCache database',
+  smtpd_tls_session_cache_timeout: 'SessionCache timeout',
+  smtpd_tls_always_issue_session_ids: 'SessionCache alwaysIssueSessionIds',
+  myhostname: 'PostfixServer hostname',
+  mydestination: 'PostfixServer localDomains',
+  mynetworks: 'PostfixServer trustedNetworks',
+  maillog_file: 'PostfixServer maillogFile',
+  compatibility_level: 'the library (it renders 3.6)',
+};
+
+/** Parameters that must never be set in main.cf, with the reason. */
+const FORBIDDEN_PARAMETERS: Readonly<Record<string, string>> = {
+  smtpd_tls_wrappermode:
+    'wrapper mode in main.cf would make every smtpd service, including port 25, speak implicit TLS; add a SubmissionPort with mode WRAPPER (port 465), which sets it as a master.cf -o override',
+  smtpd_use_tls: 'obsolete: set TlsServer securityLevel (SecurityLevel.MAY), which renders smtpd_tls_security_level',
+  smtpd_enforce_tls: 'obsolete: set TlsServer securityLevel (SecurityLevel.ENCRYPT), which renders smtpd_tls_security_level',
+  smtpd_tls_dh512_param_file:
+    'Postfix 3.6+ silently ignores it and 512-bit DH is broken (Logjam); leave it out and use TlsServer dhParameters',
+  smtpd_tls_cipherlist: 'removed in Postfix 2.3; use TlsServer profile or cipher grades',
+};
+
+function protocolBelow(version: TlsProtocolVersion, floor: TlsProtocolVersion): boolean {
+  return TLS_PROTOCOL_VERSIONS.indexOf(version) < TLS_PROTOCOL_VERSIONS.indexOf(floor);
+}
+
+export function submissionListener(submission: SubmissionSpec): string {
+  return `${submission.listenAddress ?? '*'}:${submission.port}`;
+}
+
+function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
+  const tls = spec.tls;
+  if (!tls) {
+    if (spec.submissions.length > 0) {
+      out.push(error('submission-without-tls', `submission ports (${spec.submissions.map((s) => s.id).join(', ')}) need TLS: add a TlsServer with a certificate`));
+    }
+    if (spec.clientCerts) out.push(error('client-certs-without-tls', 'a ClientCertPolicy needs TLS: add a TlsServer with a certificate'));
+    return;
+  }
+  const profile = TLS_PROFILES[tls.profile];
+  const mx = spec.smtp !== undefined;
+  if (mx && spec.publicMx && tls.securityLevel === 'encrypt') {
+    out.push(error('tls-required-on-public-mx',
+      `securityLevel 'encrypt' on the public MX service (port ${spec.smtp?.port}): RFC 3207 section 4 forbids requiring TLS on a publicly referenced MX, so mail from servers without TLS would bounce. Use SecurityLevel.MAY, or declare the server non-public with publicMx: false`));
+  }
+  if (tls.obsoleteForm) {
+    out.push(warning('obsolete-parameter', `${tls.obsoleteForm} is obsolete (Postfix 3.9+ warns about it); rendered as smtpd_tls_security_level = ${tls.securityLevel}. Set securityLevel instead`));
+  }
+  if (tls.certificateless) {
+    if (tls.certificates.length > 0) {
+      out.push(error('certificateless-with-certificates', 'certificateless is set but certificates are given too: choose one'));
+    }
+    if (mx && spec.publicMx) {
+      out.push(error('certificateless-on-public-mx', 'certificateless (anonymous ciphers only) on a public MX: typical SMTP clients cannot complete such a handshake and will not fall back to plain text. Give the server a certificate, or set publicMx: false'));
+    }
+    if (!profile.allowsAnonymous) {
+      out.push(error('certificateless-profile', `certificateless needs anonymous (aNULL) ciphers, which profile '${tls.profile}' excludes: use TlsProfile.POSTFIX_DEFAULT`));
+    }
+    if (tls.minimumProtocol === 'TLSv1.3') {
+      out.push(error('certificateless-tls13', 'certificateless needs TLS 1.2 or lower (TLS 1.3 has no anonymous ciphers): lower minimumProtocol'));
+    }
+  } else if (tls.securityLevel !== 'none' && tls.certificates.length === 0) {
+    out.push(error('no-server-certificate', `securityLevel '${tls.securityLevel}' needs a server certificate: add certificates, or set certificateless: true for an anonymous-cipher-only server that is not a public MX`));
+  }
+  const algorithms = tls.certificates.map((c) => c.algorithm);
+  for (const algorithm of new Set(algorithms)) {
+    if (algorithms.filter((a) => a === algorithm).length > 1) {
+      out.push(error('duplicate-key-algorithm', `two ${algorithm.toUpperCase()} certificates are given; Postfix uses one certificate per key type: keep one`));
+    }
+  }
+  if (algorithms.includes('dsa')) {
+    out.push(warning('dsa-obsolete', 'a DSA certificate is configured: DSA is obsolete and modern clients do not negotiate it. Use an ECDSA certificate (optionally next to RSA)'));
+  }
+  if (tls.logLevel >= 3) {
+    out.push(warning('tls-loglevel-verbose', `logLevel ${tls.logLevel} dumps TLS traffic into the log: use it only while debugging (0 or 1 otherwise)`));
+  }
+  if (tls.minimumProtocol && protocolBelow(tls.minimumProtocol, 'TLSv1.2')) {
+    out.push(warning('weak-protocol-floor', `minimumProtocol ${tls.minimumProtocol} allows protocol versions with known weaknesses: use TLSv1.2 or later`));
+  }
+  if (mx && spec.publicMx && tls.minimumProtocol === 'TLSv1.3') {
+    out.push(warning('modern-on-public-mx', 'TLS 1.3 only on a public MX: servers without TLS 1.3 fall back to plain text. Use the intermediate profile on port 25'));
+  }
+  if (tls.mandatoryCipherGrade === 'null') {
+    out.push(error('null-cipher-grade', "mandatoryCipherGrade 'null' allows unencrypted TLS sessions where encryption is mandatory: use 'medium' or 'high'"));
+  } else if (tls.mandatoryCipherGrade === 'export' || tls.mandatoryCipherGrade === 'low') {
+    out.push(warning('weak-cipher-grade', `mandatoryCipherGrade '${tls.mandatoryCipherGrade}' is treated as 'medium' since Postfix 3.8 and is weak before: use 'medium' or 'high'`));
+  }
+  if (tls.dhParamFile && !profile.usesDhe) {
+    out.push(warning('dh-params-unused', `DH parameters ${tls.dhParamFile} are unused: profile '${tls.profile}' has no DHE cipher suites. Remove them, or use TlsProfile.POSTFIX_DEFAULT`));
+  }
+  if (tls.starttlsTimeoutSeconds !== undefined && tls.starttlsTimeoutSeconds < 10) {
+    out.push(warning('starttls-timeout-short', `starttlsTimeout ${tls.starttlsTimeoutSeconds}s may drop slow but honest clients: use 10s or more`));
+  }
+}
+
+function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
+  const cc = spec.clientCerts;
+  const requiringSubmissions = spec.submissions.filter((s) => s.requireClientCert);
+  if (!cc) {
+    for (const s of requiringSubmissions) {
+      out.push(error('req-ccert-without-policy', `SubmissionPort ${s.id} requires client certificates but the server has no ClientCertPolicy saying which ones to trust: add one`));
+    }
+    return;
+  }
+  const tls = spec.tls;
+  if (tls && tls.securityLevel === 'none' && spec.submissions.length === 0) {
+    out.push(error('client-certs-without-tls', "a ClientCertPolicy on a server with securityLevel 'none' never sees a certificate: enable TLS"));
+  }
+  if ((cc.ask || cc.require) && tls?.certificateless) {
+    out.push(error('ask-ccert-needs-certificate', 'asking for client certificates needs a server certificate (a server must present its own certificate first): remove certificateless and add a certificate'));
+  }
+  if (cc.require && tls && tls.securityLevel !== 'encrypt') {
+    out.push(error('req-ccert-needs-encrypt',
+      `requireCertificates with securityLevel '${tls.securityLevel}': Postfix ignores it and logs "Can't require client certs unless TLS is required". Use securityLevel ENCRYPT on a non-public server, or requireClientCertificate on a SubmissionPort`));
+  }
+  const asks = cc.ask || cc.require;
+  const accessModes = [
+    cc.relayClientCerts ? 'permit_tls_clientcerts' : undefined,
+    cc.permitAllClientCerts ? 'permit_tls_all_clientcerts' : undefined,
+    cc.ccertAccess ? 'check_ccert_access' : undefined,
+  ].filter((m): m is string => m !== undefined);
+  if (accessModes.length > 0 && !asks) {
+    out.push(error('ccert-access-without-ask', `${accessModes.join(', ')} never match: Postfix only sees a client certificate when it asks for one. Set askForCertificates: true`));
+  }
+  if (asks && accessModes.length === 0 && requiringSubmissions.length === 0 && !cc.require) {
+    out.push(warning('ask-ccert-unused', 'client certificates are asked for but no access rule uses them: asking costs handshake time and some clients cannot complete it. Add an access mode, or stop asking'));
+  }
+  if (cc.permitAllClientCerts) {
+    if (!cc.caFile && !cc.caPath) {
+      out.push(error('permit-all-clientcerts-without-ca', 'permitAllClientCertificates needs a dedicated trusted CA: set trustedCas'));
+    } else if (cc.appendDefaultCa) {
+      out.push(error('permit-all-clientcerts-default-ca', 'permitAllClientCertificates with the system CA bundle appended would let any holder of a publicly issued certificate relay: set appendDefaultCa: false'));
+    } else if (cc.trustedCaCount === undefined) {
+      out.push(warning('permit-all-clientcerts-unknown-cas', 'permitAllClientCertificates trusts every CA in the CAfile/CApath, whose content is only known at deploy time: make sure it holds one dedicated CA'));
+    } else if (cc.trustedCaCount > 1) {
+      out.push(error('permit-all-clientcerts-many-cas', `permitAllClientCertificates with ${cc.trustedCaCount} trusted CAs: any client certificate from any of them could relay. Trust exactly one dedicated CA, or use relayClientCertificates`));
+    }
+  }
+  if (cc.relayClientCerts && cc.relayClientCerts.length === 0) {
+    out.push(warning('relay-clientcerts-empty', 'relayClientCertificates is empty: permit_tls_clientcerts will never match'));
+  }
+  if (cc.caPath && spec.chrootSmtpd && !cc.caPath.startsWith(CHROOT_DIRECTORY)) {
+    out.push(error('capath-outside-chroot', `CApath ${cc.caPath} is read inside the chroot ${CHROOT_DIRECTORY}, where it does not exist: every client certificate would be "not trusted". Place it under ${CHROOT_DIRECTORY} or set chroot: false`));
+  }
+  if (cc.appendDefaultCa && !cc.permitAllClientCerts) {
+    out.push(warning('append-default-ca', 'appendDefaultCa trusts every public CA for client certificates: prefer a dedicated CA'));
+  }
+  if (cc.fingerprintDigest === 'md5' || cc.fingerprintDigest === 'sha1') {
+    out.push(warning('weak-fingerprint-digest', `fingerprintDigest ${cc.fingerprintDigest} is weak against collisions: use sha256`));
+  }
+}
+
+function validateSessionCache(spec: ServerSpec, out: Diagnostic[]): void {
+  const cache = spec.sessionCache;
+  if (!cache) return;
+  const timeout = cache.timeoutSeconds;
+  if (timeout !== undefined) {
+    if (timeout > MAX_SESSION_CACHE_TIMEOUT) {
+      out.push(error('session-cache-timeout-too-long', `session cache timeout ${timeout}s exceeds 100 days, which Postfix refuses at start: use at most 24 hours`));
+    } else if (timeout > 86400) {
+      out.push(warning('session-cache-timeout-long', `session cache timeout ${timeout}s exceeds 24 hours, the maximum RFC 2246 recommends`));
+    } else if (timeout === 0) {
+      out.push(warning('session-cache-disabled', 'session cache timeout 0 disables session tickets and the cache: every connection pays a full handshake'));
+    } else if (timeout < 120) {
+      out.push(warning('session-cache-timeout-short', `session cache timeout ${timeout}s is below 2 minutes; Postfix raises it to 120s`));
+    }
+  }
+  if (cache.database?.type === 'texthash') {
+    out.push(error('session-cache-texthash', 'texthash is read-only and cannot hold a session cache: use btree or lmdb'));
+  }
+  for (const name of cache.serviceOverrides ?? []) {
+    out.push(error('session-cache-service-override', `${name} is read by tlsmgr, not smtpd: a master.cf -o override does nothing. Set it on the SessionCache`));
+  }
+  if (cache.alwaysIssueSessionIds === false && cache.database) {
+    out.push(warning('session-ids-with-database', 'alwaysIssueSessionIds is false although a cache database is configured: clients cannot resume from the database. Leave it true'));
+  }
+}
+
+function validateSubmissions(spec: ServerSpec, out: Diagnostic[]): void {
+  const listeners = new Map<string, string>();
+  const claim = (listener: string, owner: string): void => {
+    const [address, port] = [listener.slice(0, listener.lastIndexOf(':')), listener.slice(listener.lastIndexOf(':') + 1)];
+    for (const [other, otherOwner] of listeners) {
+      const [otherAddress, otherPort] = [other.slice(0, other.lastIndexOf(':')), other.slice(other.lastIndexOf(':') + 1)];
+      if (port === otherPort && (address === otherAddress || address === '*' || otherAddress === '*')) {
+        out.push(error('duplicate-listener', `${owner} and ${otherOwner} both listen on port ${port}: give each its own port or address`));
+      }
+    }
+    listeners.set(listener, owner);
+  };
+  if (spec.smtp) claim(`${spec.smtp.listenAddress ?? '*'}:${spec.smtp.port}`, 'the SMTP service');
+  for (const s of spec.submissions) {
+    claim(submissionListener(s), `SubmissionPort ${s.id}`);
+    if (s.mode === 'wrapper' && s.port === 587) {
+      out.push(warning('wrapper-on-587', `SubmissionPort ${s.id} uses wrapper mode on 587, where clients expect STARTTLS (RFC 6409): use port 465 for wrapper mode`));
+    }
+    if (s.mode === 'starttls' && s.port === 465) {
+      out.push(warning('starttls-on-465', `SubmissionPort ${s.id} uses STARTTLS on 465, where clients expect implicit TLS (RFC 8314): use wrapper mode`));
+    }
+    if (s.saslAuth && !spec.sasl) {
+      out.push(error('sasl-without-backend', `SubmissionPort ${s.id} enables SASL AUTH but the server names no SASL backend: set PostfixServer sasl`));
+    }
+    if (!s.saslAuth && !s.requireClientCert) {
+      out.push(error('submission-accepts-nobody', `SubmissionPort ${s.id} has neither SASL nor required client certificates, so no client could relay through it: enable one`));
+    }
+    if (s.saslAuth && !s.authOnly) {
+      out.push(warning('auth-without-tls', `SubmissionPort ${s.id} allows AUTH before TLS: passwords could cross the network in clear. Leave authOnly at true`));
+    }
+  }
+}
+
+function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void {
+  for (const { name, value } of spec.additionalParameters) {
+    const forbidden = FORBIDDEN_PARAMETERS[name];
+    if (forbidden) {
+      out.push(error('forbidden-parameter', `additional parameter ${name} = ${value} is refused: ${forbidden}`));
+    }
+    const managed = MANAGED_PARAMETERS[name];
+    if (managed) {
+      out.push(error('managed-parameter', `additional parameter ${name} is rendered by the library: set ${managed} instead`));
+    }
+  }
+}
+
+/** All findings for a server; an empty array means it renders as declared. */
+export function validateServer(spec: ServerSpec): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  validateTls(spec, out);
+  validateClientCerts(spec, out);
+  validateSessionCache(spec, out);
+  validateSubmissions(spec, out);
+  validateAdditionalParameters(spec, out);
+  return out;
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs on the host: real postconf/postmap (postfix, postfix-lmdb) to parse
+# what we render, openssl for PKI oracles, and the TLS clients of the integration tests.
+set -euo pipefail
+packages=(postfix postfix-lmdb openssl swaks testssl.sh ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "[system-deps] all present: ${packages[*]}"
+  exit 0
+fi
+echo "[system-deps] installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# The host's Postfix is only a toolbox for postconf/postmap: no configuration, never started.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,156 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+/**
+ * Runs the real Postfix `postconf` over rendered main.cf/master.cf text, so tests can check that Postfix reads
+ * back exactly what the renderer meant. postconf does not check values, but it does parse both files the way
+ * Postfix does, and it warns about unknown parameter names (`unused parameter`), also inside master.cf `-o`.
+ */
+
+export interface PostconfResult {
+  /** `postconf -n`: every parameter set in main.cf, name -> value (the `config_directory` that `-c` adds is left out). */
+  readonly mainParameters: Record<string, string>;
+  /** `postconf -P`: every master.cf `-o` override, `service/type/name` -> value. */
+  readonly masterOverrides: Record<string, string>;
+  /** `postconf -M`: one normalised line per master.cf service (columns single-space separated). */
+  readonly masterServices: string[];
+  /** Every distinct stderr line containing "warning" or "fatal", from all three runs, with the tmp dir replaced by `<dir>`. */
+  readonly warnings: string[];
+}
+
+export const POSTCONF_MISSING_MESSAGE = 'postconf not installed: run .ci/run or apt-get install postfix postfix-lmdb';
+
+function postconfPath(): string | undefined {
+  const candidates = [
+    process.env.POSTCONF,
+    '/usr/sbin/postconf',
+    ...(process.env.PATH ?? '').split(path.delimiter).filter((dir) => dir !== '').map((dir) => path.join(dir, 'postconf')),
+  ];
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here, try the next one
+    }
+  }
+  return undefined;
+}
+
+let warnedMissing = false;
+
+/**
+ * Whether the real postconf can be run. When it is missing: under CI (`CI=true`) this throws, because CI must
+ * check rendered files with the real tool; elsewhere it prints one loud warning and returns false.
+ */
+export function postconfAvailable(): boolean {
+  if (postconfPath() !== undefined) return true;
+  if (process.env.CI === 'true') throw new Error(POSTCONF_MISSING_MESSAGE);
+  if (!warnedMissing) {
+    warnedMissing = true;
+    console.warn(`!!!!! ${POSTCONF_MISSING_MESSAGE}; SKIPPING every test that checks rendered files with the real postconf !!!!!`);
+  }
+  return false;
+}
+
+/**
+ * `describe` when postconf is installed, `describe.skip` (after one loud warning) when it is not. Under CI a
+ * missing postconf registers a failing test carrying the install hint instead, so only the postconf tests fail.
+ */
+export function describeIfPostconf(name: string, fn: () => void): void {
+  let available: boolean;
+  try {
+    available = postconfAvailable();
+  } catch (e) {
+    describe(name, () => {
+      test('postconf is installed', () => {
+        throw e;
+      });
+    });
+    return;
+  }
+  (available ? describe : describe.skip)(name, fn);
+}
+
+interface RunResult {
+  readonly stdout: string;
+  readonly problems: string[];
+}
+
+function run(binary: string, args: string[], scratch: string, dir: string): RunResult {
+  const stderrPath = path.join(scratch, `stderr-${args.join('')}`.replace(/[^A-Za-z0-9-]/g, '_'));
+  const stderrFd = fs.openSync(stderrPath, 'w');
+  let stdout = '';
+  let failure: string | undefined;
+  try {
+    stdout = execFileSync(binary, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', stderrFd],
+      env: { ...process.env, LANG: 'C', LC_ALL: 'C' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (e) {
+    const err = e as { status?: number | null; signal?: string | null; stdout?: string; message: string };
+    stdout = typeof err.stdout === 'string' ? err.stdout : '';
+    failure = `fatal: postconf ${args.join(' ')} failed (status ${err.status ?? 'none'}, signal ${err.signal ?? 'none'}): ${err.message.split('\n')[0]}`;
+  } finally {
+    fs.closeSync(stderrFd);
+  }
+  const stderr = fs.readFileSync(stderrPath, 'utf8');
+  const problems = stderr
+    .split('\n')
+    .filter((line) => /warning|fatal/i.test(line))
+    .map((line) => line.split(dir).join('<dir>'));
+  if (failure !== undefined && problems.length === 0) problems.push(failure.split(dir).join('<dir>'));
+  return { stdout, problems };
+}
+
+/** Parses `name = value` lines (postconf -n and -P print one entry per line, `name =` when empty). */
+function parseAssignments(stdout: string, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    if (line === '') continue;
+    const match = /^(\S+) =(?: (.*))?$/.exec(line);
+    if (!match) throw new Error(`cannot parse postconf ${what} output line ${JSON.stringify(line)}`);
+    const [, name, value] = match;
+    if (name in out) throw new Error(`postconf ${what} printed ${name} twice`);
+    out[name] = value ?? '';
+  }
+  return out;
+}
+
+/**
+ * Writes both files to a fresh tmp dir, runs `postconf -c DIR -n`, `-M` and `-P`, and returns what Postfix read
+ * back plus every warning or fatal line it printed. The tmp dir is removed afterwards.
+ */
+export function postconfCheck(files: { mainCf: string; masterCf: string }): PostconfResult {
+  const binary = postconfPath();
+  if (binary === undefined) throw new Error(POSTCONF_MISSING_MESSAGE);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'postconf-check-'));
+  try {
+    const dir = path.join(scratch, 'etc');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'main.cf'), files.mainCf);
+    fs.writeFileSync(path.join(dir, 'master.cf'), files.masterCf);
+    const n = run(binary, ['-c', dir, '-n'], scratch, dir);
+    const m = run(binary, ['-c', dir, '-M'], scratch, dir);
+    const p = run(binary, ['-c', dir, '-P'], scratch, dir);
+    const mainParameters = parseAssignments(n.stdout, '-n');
+    // `-c DIR` sets config_directory, and -n then lists it as if main.cf had set it.
+    if (mainParameters.config_directory === dir) delete mainParameters.config_directory;
+    return {
+      mainParameters,
+      masterOverrides: parseAssignments(p.stdout, '-P'),
+      masterServices: m.stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => line.trim().split(/\s+/).join(' ')),
+      warnings: [...new Set([...n.problems, ...m.problems, ...p.problems])],
+    };
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
