@@ -2,7 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DeployFile, PRIVATE_KEY_DIRECTORY, TLS_DIRECTORY } from '../lib/deploy-file';
-import { ConfigError } from '../lib/diagnostics';
+import { ConfigError, Diagnostic, Severity } from '../lib/diagnostics';
+import { checkCaCertificate, checkClientCertificate, checkServerCertificate, PKI_RULES } from '../lib/pki/check';
 import { certificateFingerprint, publicKeyFingerprint } from '../lib/pki/fingerprint';
 import { KeyAlgorithm } from './enums';
 
@@ -78,6 +79,16 @@ export class ServerCertificate {
     this.algorithm = algorithmOf(this.leaf);
   }
 
+  /**
+   * @internal Checks what Postfix needs from the pair: unencrypted key matching the leaf, chain order,
+   * server purpose, host name, validity. The key is read here only, never kept or rendered.
+   */
+  public _check(hostname: string): Diagnostic[] {
+    const keyPem = readPem('private key', this.keyFile);
+    // DSA is reported once, by the server-level rule.
+    return checkServerCertificate({ chainPem: this.chainPem, keyPem, hostname }).filter((d) => d.rule !== PKI_RULES.dsaKey);
+  }
+
   /** @internal Places the pair as `<algorithm>.chain.pem` and `private/<algorithm>.key.pem`. */
   public _place(): PlacedCertificate {
     const keyPath = `${PRIVATE_KEY_DIRECTORY}/${this.algorithm}.key.pem`;
@@ -132,9 +143,9 @@ export class ClientIdentity {
     return publicKey ? publicKeyFingerprint(this.certificatePem, digest) : certificateFingerprint(this.certificatePem, digest);
   }
 
-  /** @internal Whether the fingerprint was given as text (its digest cannot be checked). */
-  public get _hasCertificate(): boolean {
-    return this.certificatePem !== undefined;
+  /** @internal Findings for a client listed by certificate (an expired one must not stay listed). */
+  public _check(): Diagnostic[] {
+    return this.certificatePem === undefined ? [] : checkClientCertificate({ chainPem: this.certificatePem });
   }
 }
 
@@ -145,6 +156,8 @@ export function readCaCertificates(paths: readonly string[]): string[] {
     const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     if (blocks.length === 0) throw new ConfigError(`CA certificate file ${path} holds no PEM certificate`);
     blocks.forEach((block) => parseCertificate(`CA certificate in ${path}`, block));
+    const problems = checkCaCertificate(pem).filter((d) => d.severity === Severity.ERROR);
+    if (problems.length > 0) throw new ConfigError(`CA file ${path}: ${problems.map((d) => d.message).join('; ')}`);
     return blocks.map((block) => `${block}\n`);
   });
 }

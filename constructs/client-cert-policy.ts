@@ -6,7 +6,7 @@ import type { ClientCertSpec } from '../lib/server-spec';
 import { integer, safeText } from '../lib/values';
 import { ClientIdentity, readCaCertificates } from './certificates';
 import { FingerprintDigest, TableType } from './enums';
-import { checked, constructError } from './errors';
+import { checked, constructError, reportDiagnostics } from './errors';
 import { PostfixServer } from './postfix-server';
 
 /** One `check_ccert_access` rule: a client certificate and the access(5) action for it. */
@@ -106,6 +106,9 @@ export class ClientCertPolicy extends Construct {
     for (const link of links) this._files.push({ containerPath: `${CA_PATH}/${link.name}`, content: link.pem, secret: false });
     if (props.verifyDepth !== undefined) checked(this, () => integer('verifyDepth', props.verifyDepth as number, 1, 100));
 
+    for (const client of [...(props.relayClients ?? []), ...(props.accessRules ?? []).map((r) => r.client)]) {
+      reportDiagnostics(this, client._check());
+    }
     const entries = (clients: readonly ClientIdentity[], value: (c: ClientIdentity, i: number) => string): TableEntry[] =>
       clients.map((client, i) => ({ key: checked(this, () => client._key(digest, publicKey)), value: value(client, i) }));
     const relay = props.relayClients

@@ -1,6 +1,6 @@
-import { Token } from 'cdktf';
+import { Annotations, Token } from 'cdktf';
 import { IConstruct } from 'constructs';
-import { ConfigError } from '../lib/diagnostics';
+import { ConfigError, Diagnostic, Severity } from '../lib/diagnostics';
 
 /** An error that names the construct path, for props that can never work. */
 export function constructError(scope: IConstruct, message: string): Error {
@@ -20,4 +20,13 @@ export function checked<T>(scope: IConstruct, check: () => T): T {
 /** True for values only known at deploy time; eager validation skips them. */
 export function isUnresolved(value: unknown): boolean {
   return Token.isUnresolved(value);
+}
+
+/** Throws every error of a check at once (with the construct path); warnings become annotations. */
+export function reportDiagnostics(scope: IConstruct, diagnostics: readonly Diagnostic[]): void {
+  const errors = diagnostics.filter((d) => d.severity === Severity.ERROR);
+  if (errors.length > 0) {
+    throw constructError(scope, errors.map((e) => `[${e.rule}] ${e.message}`).join('\n  '));
+  }
+  for (const w of diagnostics) Annotations.of(scope).addWarning(`[${w.rule}] ${w.message}`);
 }

@@ -1,6 +1,7 @@
 import { Annotations, Aspects } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import { DeployFile } from '../lib/deploy-file';
 import { Severity } from '../lib/diagnostics';
 import type { MainCfParameter } from '../lib/main-cf';
@@ -26,8 +27,28 @@ export class SaslBackend {
     return new SaslBackend({ type: 'cyrus', path: applicationName });
   }
 
-  private constructor(/** @internal */ public readonly _spec: SaslSpec) {}
+  /**
+   * Cyrus SASL with users from a local credentials file (`user password` per line), loaded into a sasldb
+   * at container start. The file is copied by path and never inlined; mechanisms PLAIN and LOGIN, which
+   * the submission ports only offer over TLS.
+   */
+  public static cyrusSasldb(credentialsFile: string): SaslBackend {
+    return new SaslBackend({ type: 'cyrus', path: 'smtpd' }, [
+      { containerPath: SASL_CONFIG, content: SASLDB_CONFIG, secret: false },
+      { containerPath: SASL_CREDENTIALS, sourcePath: resolve(credentialsFile), secret: true },
+    ]);
+  }
+
+  private constructor(
+    /** @internal */ public readonly _spec: SaslSpec,
+    /** @internal */ public readonly _files: readonly DeployFile[] = [],
+  ) {}
 }
+
+const SASL_CONFIG = '/etc/postfix/sasl/smtpd.conf';
+/** Read by the container's entrypoint, which loads it into /etc/postfix/sasl/sasldb2 with saslpasswd2. */
+const SASL_CREDENTIALS = '/etc/postfix/sasl/private/credentials';
+const SASLDB_CONFIG = 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: /etc/postfix/sasl/sasldb2\n';
 
 /** Props of a `PostfixServer`. */
 export interface PostfixServerProps {
@@ -224,6 +245,7 @@ export class PostfixServer extends Construct {
       ...rendered.tables.map((t) => ({ containerPath: t.path, content: t.content, secret: false })),
       ...(this.tls?._files ?? []),
       ...(this.clientCerts?._files ?? []),
+      ...(this.props.sasl?._files ?? []),
     ];
   }
 }

@@ -1,10 +1,12 @@
 import { Construct } from 'constructs';
+import { resolve } from 'node:path';
+import { ensureCustomDhParams, ffdheGroupPem } from '../lib/pki/dh';
 import { DeployFile, TLS_DIRECTORY } from '../lib/deploy-file';
 import type { TlsSpec } from '../lib/server-spec';
 import { absolutePath, integer, word } from '../lib/values';
 import { ServerCertificate } from './certificates';
 import { CipherGrade, SecurityLevel, TlsProtocol } from './enums';
-import { checked, constructError, isUnresolved } from './errors';
+import { checked, constructError, isUnresolved, reportDiagnostics } from './errors';
 import { PostfixServer } from './postfix-server';
 import { TlsProfile } from './tls-profile';
 
@@ -13,9 +15,25 @@ export class DhParameters {
   /** None: OpenSSL 3 then negotiates the RFC 7919 groups itself. The default. */
   public static readonly NONE = new DhParameters(undefined, undefined);
 
+  /** An RFC 7919 group (ffdhe2048/3072/4096) as a parameter file, for clients that only do DHE. */
+  public static ffdhe(bits: number): DhParameters {
+    if (bits !== 2048 && bits !== 3072 && bits !== 4096) {
+      throw new Error(`DhParameters.ffdhe(${bits}): RFC 7919 defines 2048, 3072 and 4096 bits`);
+    }
+    return new DhParameters(undefined, ffdheGroupPem(bits));
+  }
+
+  /**
+   * Custom parameters generated once into `path` (a safe prime; minutes for 4096 bits) and reused by
+   * every later synth, so output stays byte-identical.
+   */
+  public static generated(path: string, bits: number = 2048): DhParameters {
+    return new DhParameters(ensureCustomDhParams(resolve(path), bits).path, undefined);
+  }
+
   /** A PEM "DH PARAMETERS" file (e.g. one generated once with `openssl dhparam -out dh.pem 2048`). */
   public static fromFile(path: string): DhParameters {
-    return new DhParameters(path, undefined);
+    return new DhParameters(resolve(path), undefined);
   }
 
   /** PEM "DH PARAMETERS" content known at synth time (public material). */
@@ -170,6 +188,9 @@ export class TlsServer extends Construct {
       }
     });
     this.certificates = props.certificates ?? [];
+    for (const certificate of this.certificates) {
+      reportDiagnostics(this, checked(this, () => certificate._check(server.hostname)));
+    }
     const placed = this.certificates.map((c) => c._place());
     const dhFile = (props.dhParameters ?? DhParameters.NONE)._file();
     this._files.push(...placed.flatMap((p) => p.files), ...(dhFile ? [dhFile] : []));

@@ -47,7 +47,10 @@ export interface CommonCertOptions {
   /** RSA modulus size, default 2048. Smaller values only make sense for negative tests. */
   readonly rsaBits?: number;
   readonly commonName?: string;
-  /** Fixed validity start (default: now minus one hour, for clock skew). */
+  /**
+   * Fixed validity start (default: now minus one hour, for clock skew). Fixed dates are part of
+   * the request: pass the same dates on every synth, or the certificate is reissued each time.
+   */
   readonly notBefore?: Date;
   /** Fixed validity end (default: 10 years for CAs, 397 days for leaves). */
   readonly notAfter?: Date;
@@ -247,8 +250,8 @@ export class LocalPki {
       algorithm,
       commonName: '',
       ...(algorithm === 'rsa' ? { rsaBits: o.rsaBits ?? 2048 } : {}),
-      ...(o.notBefore ? { notBefore: o.notBefore.toISOString() } : {}),
-      ...(o.notAfter ? { notAfter: o.notAfter.toISOString() } : {}),
+      ...(o.notBefore ? { notBefore: wholeSeconds(o.notBefore) } : {}),
+      ...(o.notAfter ? { notAfter: wholeSeconds(o.notAfter) } : {}),
     };
   }
 
@@ -451,6 +454,11 @@ function defaultCommonName(host: string, name: string): string {
 function leafKeyUsage(algorithm: KeyAlgorithm, server: boolean): KeyUsageName[] {
   // keyEncipherment only matters for RSA key exchange, which only an RSA server key can do.
   return algorithm === 'rsa' && server ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'];
+}
+
+/** Certificates store whole seconds; recording more would make equal requests look different. */
+function wholeSeconds(d: Date): string {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString();
 }
 
 function randomSerial(): string {
