@@ -9,3 +9,4 @@ export * from './constructs/submission-port';
 export * from './constructs/docker/postfix-image';
 export * from './constructs/docker/postfix-container';
 export * from './constructs/review';
+export * from './constructs/deploy-time-pki';

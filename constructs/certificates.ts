@@ -1,3 +1,4 @@
+import { Token } from 'cdktf';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -47,6 +48,16 @@ export interface ServerCertificateFilesProps {
   readonly keyFile: string;
 }
 
+/** Props of `ServerCertificate.fromDeployTimePem`. */
+export interface ServerCertificateDeployTimeProps {
+  /** Chain PEM known only at deploy time (a token), leaf first. */
+  readonly chainPem: string;
+  /** Reference to the private key PEM (a token, e.g. `tls_private_key.private_key_pem`); never a literal key. */
+  readonly privateKeyPem: string;
+  /** Key algorithm, since the certificate cannot be read at synth time. */
+  readonly algorithm: KeyAlgorithm;
+}
+
 /** Where a server certificate lands in the container, and the files that put it there. */
 export interface PlacedCertificate {
   readonly keyPath: string;
@@ -54,37 +65,45 @@ export interface PlacedCertificate {
   readonly files: readonly DeployFile[];
 }
 
-/** A server key with its certificate chain, from files the user brings. */
+/** A server key with its certificate chain. */
 export class ServerCertificate {
-  /** Existing PEM files, e.g. from Let's Encrypt or a company CA. */
+  /** Existing PEM files, e.g. from Let's Encrypt or a company CA; checked at synth time. */
   public static fromFiles(props: ServerCertificateFilesProps): ServerCertificate {
     const chainFile = resolve(props.chainFile);
     const chainPem = readPem('certificate chain', chainFile);
-    return new ServerCertificate(chainPem, chainFile, resolve(props.keyFile));
-  }
-
-  /** RSA, ECDSA or (obsolete) DSA, read from the leaf certificate. */
-  public readonly algorithm: KeyAlgorithm;
-  /** The leaf certificate, known at synth time. */
-  public readonly leaf: X509Certificate;
-
-  private constructor(
-    /** PEM chain, leaf first. Public material. */
-    public readonly chainPem: string,
-    chainFile: string,
-    /** Local path of the private key. */
-    public readonly keyFile: string,
-  ) {
-    this.leaf = parseCertificate(`certificate chain ${chainFile}`, chainPem);
-    this.algorithm = algorithmOf(this.leaf);
+    const leaf = parseCertificate(`certificate chain ${chainFile}`, chainPem);
+    return new ServerCertificate(algorithmOf(leaf), chainPem, { sourcePath: resolve(props.keyFile) }, leaf);
   }
 
   /**
+   * Material that exists only at deploy time, e.g. from `DeployTimePki` (the tls provider). The key reaches
+   * the container through the resource reference; Terraform state holds it, the synthesized JSON does not.
+   */
+  public static fromDeployTimePem(props: ServerCertificateDeployTimeProps): ServerCertificate {
+    if (!Token.isUnresolved(props.privateKeyPem)) {
+      throw new ConfigError('fromDeployTimePem needs a reference to a private key resource, not a literal key: use fromFiles for keys on disk');
+    }
+    return new ServerCertificate(props.algorithm, props.chainPem, { content: props.privateKeyPem }, undefined);
+  }
+
+  private constructor(
+    /** RSA, ECDSA or (obsolete) DSA. */
+    public readonly algorithm: KeyAlgorithm,
+    /** PEM chain, leaf first (public material; a token for deploy-time certificates). */
+    public readonly chainPem: string,
+    private readonly key: { readonly sourcePath?: string; readonly content?: string },
+    /** The leaf certificate, when known at synth time. */
+    public readonly leaf: X509Certificate | undefined,
+  ) {}
+
+  /**
    * @internal Checks what Postfix needs from the pair: unencrypted key matching the leaf, chain order,
-   * server purpose, host name, validity. The key is read here only, never kept or rendered.
+   * server purpose, host name, validity. The key is read here only, never kept or rendered. Deploy-time
+   * material cannot be checked at synth.
    */
   public _check(hostname: string): Diagnostic[] {
-    const keyPem = readPem('private key', this.keyFile);
+    if (this.key.sourcePath === undefined) return [];
+    const keyPem = readPem('private key', this.key.sourcePath);
     // DSA is reported once, by the server-level rule.
     return checkServerCertificate({ chainPem: this.chainPem, keyPem, hostname }).filter((d) => d.rule !== PKI_RULES.dsaKey);
   }
@@ -97,7 +116,7 @@ export class ServerCertificate {
       keyPath,
       chainPath,
       files: [
-        { containerPath: keyPath, sourcePath: this.keyFile, secret: true },
+        { containerPath: keyPath, ...this.key, secret: true },
         { containerPath: chainPath, content: this.chainPem, secret: false },
       ],
     };

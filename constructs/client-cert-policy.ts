@@ -32,6 +32,17 @@ export interface ClientCertPolicyProps {
    */
   readonly capathCaFiles?: string[];
   /**
+   * CA certificates known only at deploy time (tokens, e.g. `DeployTimePki` CAs), appended to the CAfile.
+   * @default - none
+   */
+  readonly trustedCaPems?: string[];
+  /**
+   * CA certificates known only at deploy time, placed in the CApath; the container makes their hash links
+   * at start.
+   * @default - none
+   */
+  readonly capathCaPems?: string[];
+  /**
    * Also trust the system's public CA bundle (`tls_append_default_CA`). Rarely right for client certificates.
    * @default false
    */
@@ -99,11 +110,14 @@ export class ClientCertPolicy extends Construct {
     const server = PostfixServer.of(this);
     const digest = props.fingerprintDigest ?? FingerprintDigest.SHA256;
     const publicKey = props.matchPublicKey ?? false;
-    const caFileCerts = checked(this, () => readCaCertificates(props.trustedCaFiles ?? []));
+    const deployTimeCaFile = props.trustedCaPems ?? [];
+    const deployTimeCapath = props.capathCaPems ?? [];
+    const caFileCerts = [...checked(this, () => readCaCertificates(props.trustedCaFiles ?? [])), ...deployTimeCaFile];
     const capathCerts = checked(this, () => readCaCertificates(props.capathCaFiles ?? []));
-    if (caFileCerts.length > 0) this._files.push({ containerPath: CA_FILE, content: caFileCerts.join(''), secret: false });
+    if (caFileCerts.length > 0) this._files.push({ containerPath: CA_FILE, content: caFileCerts.join('\n'), secret: false });
     const links = checked(this, () => hashLinks(capathCerts));
     for (const link of links) this._files.push({ containerPath: `${CA_PATH}/${link.name}`, content: link.pem, secret: false });
+    deployTimeCapath.forEach((pem, i) => this._files.push({ containerPath: `${CA_PATH}/deploy-time-${i}.pem`, content: pem, secret: false }));
     if (props.verifyDepth !== undefined) checked(this, () => integer('verifyDepth', props.verifyDepth as number, 1, 100));
 
     for (const client of [...(props.relayClients ?? []), ...(props.accessRules ?? []).map((r) => r.client)]) {
@@ -117,14 +131,16 @@ export class ClientCertPolicy extends Construct {
     const rules = props.accessRules;
     const access = rules ? entries(rules.map((r) => r.client), (_c, i) => checked(this, () => safeText('access action', rules[i].action))) : undefined;
     const anyMode = relay !== undefined || access !== undefined || (props.permitAllClientCertificates ?? false);
-    const distinctCas = new Set([...caFileCerts, ...capathCerts].map((pem) => pem.trim())).size;
+    const knownCas = new Set([...caFileCerts, ...capathCerts].map((pem) => pem.trim())).size;
+    const deployTimeCas = deployTimeCaFile.length + deployTimeCapath.length;
     if (props.requireCertificates && props.askForCertificates === false) {
       throw constructError(this, 'requireCertificates implies askForCertificates: remove askForCertificates: false');
     }
     this._spec = {
       caFile: caFileCerts.length > 0 ? CA_FILE : undefined,
-      caPath: links.length > 0 ? CA_PATH : undefined,
-      trustedCaCount: distinctCas,
+      caPath: links.length + deployTimeCapath.length > 0 ? CA_PATH : undefined,
+      // Deploy-time CAs cannot be counted (or deduplicated) at synth.
+      trustedCaCount: deployTimeCas > 0 ? undefined : knownCas,
       appendDefaultCa: props.appendDefaultCa ?? false,
       ask: props.askForCertificates ?? anyMode,
       require: props.requireCertificates ?? false,

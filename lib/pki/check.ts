@@ -158,13 +158,18 @@ function selfSigned(cert: ParsedCert): boolean {
   return issuedBy(cert, cert);
 }
 
-/** Key match and chain order; returns diagnostics about both. */
-function checkOrder(certs: ParsedCert[], key: KeyObject | undefined, out: Diagnostic[]): void {
+/**
+ * Key match and chain order. Returns the intended leaf: the certificate the key belongs to
+ * (wherever it is), so that leaf checks describe that certificate rather than a misplaced CA.
+ */
+function checkOrder(certs: ParsedCert[], key: KeyObject | undefined, out: Diagnostic[]): ParsedCert {
+  let leaf = certs[0];
   const n = certs.length;
   const forwardBreaks = [...Array(Math.max(0, n - 1)).keys()].filter((i) => !issuedBy(certs[i], certs[i + 1]));
   const reversed = n > 1 && forwardBreaks.length > 0 && [...Array(n - 1).keys()].every((i) => issuedBy(certs[i + 1], certs[i]));
   if (key) {
     const matching = certs.findIndex((c) => c.node.checkPrivateKey(key));
+    if (matching >= 0) leaf = certs[matching];
     if (matching < 0) {
       out.push(
         error(
@@ -195,7 +200,7 @@ function checkOrder(certs: ParsedCert[], key: KeyObject | undefined, out: Diagno
     for (const i of forwardBreaks) {
       const issuer = certs.find((c) => c.index !== i && issuedBy(certs[i], c));
       const fix = issuer
-        ? `its issuer ${describe(issuer, n)} is in the chain but at the wrong position: place it directly after it`
+        ? `its issuer ${describe(issuer, n)} is in the chain but at the wrong position: move it to directly after this certificate`
         : `its issuer "${certs[i].ext.issuer}" is missing: insert that intermediate directly after it, or remove the unrelated certificate`;
       out.push(error(PKI_RULES.chainOrder, `${describe(certs[i], n)} is not issued by the certificate that follows it, ${describe(certs[i + 1], n)}; ${fix}.`));
     }
@@ -211,6 +216,7 @@ function checkOrder(certs: ParsedCert[], key: KeyObject | undefined, out: Diagno
       );
     }
   });
+  return leaf;
 }
 
 function checkValidity(certs: ParsedCert[], now: Date, warnDays: number, out: Diagnostic[]): void {
@@ -319,8 +325,7 @@ export function checkServerCertificate(input: ServerCertificateInput): Diagnosti
   const certs = parseChain(input.chainPem, 'the server certificate chain', out);
   const key = readKey(input.keyPem, out);
   if (!certs) return out;
-  const leaf = certs[0];
-  checkOrder(certs, key, out);
+  const leaf = checkOrder(certs, key, out);
   checkPurpose(leaf, certs.length, 'server', out);
   checkLeafKeyType(leaf, certs.length, out);
   if (input.hostname !== undefined) {
@@ -337,9 +342,9 @@ export function checkClientCertificate(input: ClientCertificateInput): Diagnosti
   const certs = parseChain(input.chainPem, 'the client certificate chain', out);
   const key = input.keyPem !== undefined ? readKey(input.keyPem, out) : undefined;
   if (!certs) return out;
-  checkOrder(certs, key, out);
-  checkPurpose(certs[0], certs.length, 'client', out);
-  checkLeafKeyType(certs[0], certs.length, out);
+  const leaf = checkOrder(certs, key, out);
+  checkPurpose(leaf, certs.length, 'client', out);
+  checkLeafKeyType(leaf, certs.length, out);
   checkValidity(certs, input.now ?? new Date(), input.expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS, out);
   return out;
 }

@@ -1,5 +1,5 @@
 /** Test helpers: temp dirs, the real openssl binary, and certificates with byte-exact subjects. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,14 +17,10 @@ export function opensslBinary(args: readonly string[], input?: string | Buffer):
   return execFileSync('openssl', args, { input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
 }
 
-/** Like openssl() but returns the exit status and output instead of throwing. */
+/** Runs openssl without throwing: exit status, and stdout followed by stderr. */
 export function opensslStatus(args: readonly string[], input?: string | Buffer): { ok: boolean; out: string } {
-  try {
-    return { ok: true, out: openssl(args, input) };
-  } catch (e) {
-    const err = e as { stdout?: Buffer; stderr?: Buffer };
-    return { ok: false, out: `${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}` };
-  }
+  const r = spawnSync('openssl', args, { input, maxBuffer: 16 << 20 });
+  return { ok: r.status === 0, out: `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}` };
 }
 
 /** A fresh temp directory, removed by the returned cleanup function. */

@@ -1,0 +1,99 @@
+import { CertRequest } from '@cdktf/provider-tls/lib/cert-request';
+import { LocallySignedCert } from '@cdktf/provider-tls/lib/locally-signed-cert';
+import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
+import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
+import { Construct } from 'constructs';
+import { ServerCertificate } from './certificates';
+import { KeyAlgorithm } from './enums';
+import { checked, constructError } from './errors';
+import { hostname as checkHostname, safeText } from '../lib/values';
+
+/** Props of a `DeployTimePki`. */
+export interface DeployTimePkiProps {
+  /**
+   * Common name of the root CA.
+   * @default - the construct path + ' root CA'
+   */
+  readonly rootCommonName?: string;
+  /**
+   * Issue leaf certificates from an intermediate CA (chain: leaf, intermediate) instead of the root.
+   * @default false
+   */
+  readonly withIntermediate?: boolean;
+  /**
+   * Validity of leaf certificates in hours.
+   * @default 9528 (397 days)
+   */
+  readonly leafValidityHours?: number;
+}
+
+const CA_VALIDITY_HOURS = 10 * 365 * 24;
+const CA_USES = ['cert_signing', 'crl_signing', 'digital_signature'];
+
+/** A CA able to issue certificates: its certificate and key as deploy-time references. */
+interface Issuer {
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/**
+ * A PKI generated at deploy time with the tls provider (`@cdktf/provider-tls`): root CA, optional
+ * intermediate, server and client certificates. Keys live in Terraform state, never in the synthesized
+ * JSON; the stack needs a `TlsProvider`.
+ */
+export class DeployTimePki extends Construct {
+  /** PEM of the root CA (deploy-time reference), for a ClientCertPolicy's `trustedCaPems`. */
+  public readonly rootCertPem: string;
+  private readonly issuer: Issuer;
+  /** Intermediate certificate PEM that follows each leaf in a chain ('' without an intermediate). */
+  private readonly chainTail: string;
+  private readonly leafValidityHours: number;
+
+  constructor(scope: Construct, id: string, props: DeployTimePkiProps = {}) {
+    super(scope, id);
+    this.leafValidityHours = props.leafValidityHours ?? 9528;
+    const rootKey = new PrivateKey(this, 'RootKey', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
+    const root = new SelfSignedCert(this, 'Root', {
+      privateKeyPem: rootKey.privateKeyPem,
+      isCaCertificate: true,
+      validityPeriodHours: CA_VALIDITY_HOURS,
+      allowedUses: CA_USES,
+      subject: [{ commonName: checked(this, () => safeText('rootCommonName', props.rootCommonName ?? `${this.node.path} root CA`)) }],
+    });
+    this.rootCertPem = root.certPem;
+    const rootIssuer = { certPem: root.certPem, keyPem: rootKey.privateKeyPem };
+    this.issuer = props.withIntermediate
+      ? this.issue('Intermediate', rootIssuer, KeyAlgorithm.ECDSA, { commonName: `${this.node.path} intermediate CA` }, CA_USES, true)
+      : rootIssuer;
+    this.chainTail = props.withIntermediate ? this.issuer.certPem : '';
+  }
+
+  /** A server certificate for the given host names, chained to this PKI's CA. */
+  public serverCertificate(id: string, hostnames: string[], algorithm: KeyAlgorithm = KeyAlgorithm.ECDSA): ServerCertificate {
+    if (algorithm === KeyAlgorithm.DSA) throw constructError(this, 'the tls provider cannot make DSA keys (DSA is obsolete): use ECDSA or RSA');
+    const dnsNames = hostnames.map((h) => checked(this, () => checkHostname('hostname', h)));
+    const uses = ['digital_signature', 'server_auth', ...(algorithm === KeyAlgorithm.RSA ? ['key_encipherment'] : [])];
+    const leaf = this.issue(id, this.issuer, algorithm, { commonName: dnsNames[0] }, uses, false, dnsNames);
+    return ServerCertificate.fromDeployTimePem({ chainPem: `${leaf.certPem}${this.chainTail}`, privateKeyPem: leaf.keyPem, algorithm });
+  }
+
+  /** A client certificate; returns its certificate PEM and key as deploy-time references. */
+  public clientCertificate(id: string, commonName: string): { readonly certPem: string; readonly keyPem: string } {
+    const cn = checked(this, () => safeText('commonName', commonName));
+    return this.issue(id, this.issuer, KeyAlgorithm.ECDSA, { commonName: cn }, ['digital_signature', 'client_auth'], false);
+  }
+
+  private issue(id: string, issuer: Issuer, algorithm: KeyAlgorithm, subject: { commonName: string }, allowedUses: string[], isCa: boolean, dnsNames?: string[]): Issuer {
+    const key = new PrivateKey(this, `${id}Key`, algorithm === KeyAlgorithm.RSA ? { algorithm: 'RSA', rsaBits: 2048 } : { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
+    const request = new CertRequest(this, `${id}Request`, { privateKeyPem: key.privateKeyPem, subject: [subject], dnsNames });
+    const cert = new LocallySignedCert(this, id, {
+      certRequestPem: request.certRequestPem,
+      caCertPem: issuer.certPem,
+      caPrivateKeyPem: issuer.keyPem,
+      isCaCertificate: isCa,
+      validityPeriodHours: isCa ? CA_VALIDITY_HOURS : this.leafValidityHours,
+      allowedUses,
+    });
+    return { certPem: cert.certPem, keyPem: key.privateKeyPem };
+  }
+}
