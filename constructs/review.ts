@@ -17,7 +17,7 @@ export function reviewFiles(server: PostfixServer): ReviewFile[] {
   const files = server.files();
   const manifest = files.map((f) =>
     f.sourcePath !== undefined
-      ? `${f.containerPath}  <- copied at deploy time from ${f.secret ? 'the private key file' : 'the local file'} ${f.sourcePath}`
+      ? `${f.containerPath}  <- copied at deploy time from ${f.secret ? 'the secret file' : 'the local file'} ${f.sourcePath}`
       : `${f.containerPath}  (${Buffer.byteLength(f.content ?? '')} bytes, included here)`,
   );
   return [

@@ -1,6 +1,9 @@
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CertificateFiles, LocalPki } from '../lib/pki/local-pki';
 import {
   ClientCertPolicy,
@@ -24,6 +27,14 @@ export interface ExamplePki {
   readonly serverEcdsa: CertificateFiles;
   readonly clientCa: CertificateFiles;
   readonly relayClient: CertificateFiles;
+  /** Development SASL credentials (`user password`), created once with a random password, mode 0600. */
+  readonly saslCredentialsFile: string;
+}
+
+/** Writes a development credentials file once; later synths reuse it unchanged. */
+function ensureDevelopmentCredentials(path: string, user: string): string {
+  if (!existsSync(path)) writeFileSync(path, `${user} ${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+  return path;
 }
 
 export const EXAMPLE_HOSTNAME = 'mx.example.com';
@@ -37,6 +48,7 @@ export async function prepareExamplePki(pki: LocalPki): Promise<ExamplePki> {
     serverEcdsa: await pki.ensureServerCert('mx-ecdsa', { issuer: 'example-intermediate', hostnames, algorithm: 'ecdsa' }),
     clientCa: await pki.ensureRootCa('example-client-ca'),
     relayClient: await pki.ensureClientCert('relay-client', { issuer: 'example-client-ca', commonName: 'relay.example.net' }),
+    saslCredentialsFile: ensureDevelopmentCredentials(join(pki.dir, 'sasl-credentials'), `alice@${EXAMPLE_HOSTNAME}`),
   };
 }
 
@@ -60,7 +72,7 @@ export class ExampleMailStack extends TerraformStack {
     const mx = new PostfixServer(this, 'mx', {
       hostname: EXAMPLE_HOSTNAME,
       localDomains: ['example.com'],
-      sasl: SaslBackend.cyrus(),
+      sasl: SaslBackend.cyrusSasldb(pki.saslCredentialsFile),
     });
     new TlsServer(mx, 'Tls', {
       certificates: [

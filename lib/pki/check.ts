@@ -154,6 +154,14 @@ function issuedBy(child: ParsedCert, parent: ParsedCert): boolean {
   }
 }
 
+function matchesKey(cert: ParsedCert, key: KeyObject): boolean {
+  try {
+    return cert.node.checkPrivateKey(key);
+  } catch {
+    return false; // e.g. an EC key against an RSA certificate
+  }
+}
+
 function selfSigned(cert: ParsedCert): boolean {
   return issuedBy(cert, cert);
 }
@@ -168,7 +176,7 @@ function checkOrder(certs: ParsedCert[], key: KeyObject | undefined, out: Diagno
   const forwardBreaks = [...Array(Math.max(0, n - 1)).keys()].filter((i) => !issuedBy(certs[i], certs[i + 1]));
   const reversed = n > 1 && forwardBreaks.length > 0 && [...Array(n - 1).keys()].every((i) => issuedBy(certs[i + 1], certs[i]));
   if (key) {
-    const matching = certs.findIndex((c) => c.node.checkPrivateKey(key));
+    const matching = certs.findIndex((c) => matchesKey(c, key));
     if (matching >= 0) leaf = certs[matching];
     if (matching < 0) {
       out.push(

@@ -199,18 +199,18 @@ export class LocalPki {
   }
 
   ensureServerCert(name: string, options: ServerCertOptions): Promise<CertificateFiles> {
-    const hostnames = normaliseHostnames(options.hostnames);
-    if (hostnames.length === 0) throw new ConfigError(`server certificate "${name}" needs at least one host name`);
-    return this.serialised(() =>
-      this.ensure(name, {
+    return this.serialised(() => {
+      const hostnames = normaliseHostnames(options.hostnames);
+      if (hostnames.length === 0) throw new ConfigError(`server certificate "${name}" needs at least one host name`);
+      return this.ensure(name, {
         ...this.commonParams('server', options),
         commonName: options.commonName ?? defaultCommonName(hostnames[0], name),
         issuer: options.issuer,
         hostnames,
         extendedKeyUsage: [...(options.extendedKeyUsage ?? ['serverAuth'])],
         keyUsage: [...(options.keyUsage ?? leafKeyUsage(options.algorithm ?? 'ecdsa', true))],
-      }),
-    );
+      });
+    });
   }
 
   ensureClientCert(name: string, options: ClientCertOptions): Promise<CertificateFiles> {
@@ -255,6 +255,7 @@ export class LocalPki {
     };
   }
 
+  /** Runs fn after the calls before it; its errors (validation included) become rejections. */
   private serialised<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);

@@ -21,7 +21,9 @@
  * - NumericString and the other accepted value types are copied as they are (tag and content
  *   kept; BIT STRING with its unused bits cleared); values OpenSSL cannot decode in a name, which
  *   include VisibleString despite its place in x509_name_canon's list, make it reject the
- *   certificate, so they throw here.
+ *   certificate, so they throw here;
+ * - BER constructed strings, which OpenSSL's decoder accepts, count as their joined segments.
+ *   Indefinite lengths are not supported here (they throw); DER certificates never use them.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { children, DerError, encodeTlv, readTlv, Tag, Tlv, certificateParts } from './der';
