@@ -8,6 +8,8 @@
 #   /etc/postfix/tables/*                          lookup table sources (postmap'ed here)
 #   /etc/postfix/tls/*                             certificates / CA files
 #   /etc/postfix/tls/private/*                     private keys (forced to root:root 0600)
+#   /etc/postfix/sasl/smtpd.conf                   Cyrus SASL config of smtpd (optional)
+#   /etc/postfix/sasl/private/credentials          "user password" lines -> sasldb (optional)
 #   any directory named by *_CApath                CA directory (openssl rehash'ed here)
 #
 # Any problem that would make Postfix fail later is reported as ONE line on
@@ -50,6 +52,59 @@ if [ -d "$CONF/tls/private" ]; then
   { chown root:root "$CONF/tls/private" && chmod 0700 "$CONF/tls/private" \
     && find "$CONF/tls/private" -type f -exec chown root:root {} + -exec chmod 0600 {} +; } \
     || warn "could not set root:root 0600 on $CONF/tls/private/* (read-only mount?)"
+fi
+
+# --- SASL users (Cyrus sasldb) ----------------------------------------------------
+# /etc/postfix/sasl/private/credentials holds "user password" lines (blank lines
+# and #-comments ignored). They are loaded into a fresh sasldb (sasldb_path of
+# /etc/postfix/sasl/smtpd.conf, default /etc/sasldb2) on every start, so removed
+# users disappear. Realms, as Postfix's Cyrus glue looks users up:
+#   "user@domain"  -> realm "domain": clients AUTH as "user@domain";
+#   "user"         -> realm smtpd_sasl_local_domain, or $myhostname when that is
+#                     empty: clients AUTH as "user" (or "user@<that realm>").
+# Passwords go to saslpasswd2 on stdin (never argv) and are never printed.
+SASL_CREDENTIALS="$CONF/sasl/private/credentials"
+if [ -f "$SASL_CREDENTIALS" ]; then
+  { chown root:root "$CONF/sasl/private" "$SASL_CREDENTIALS" && chmod 0700 "$CONF/sasl/private" \
+    && chmod 0600 "$SASL_CREDENTIALS"; } || warn "could not set root:root 0600 on $SASL_CREDENTIALS"
+  command -v saslpasswd2 >/dev/null || fatal "$SASL_CREDENTIALS exists but saslpasswd2 (package sasl2-bin) is not installed"
+  sasldb=/etc/sasldb2
+  if [ -f "$CONF/sasl/smtpd.conf" ]; then
+    configured="$(sed -n 's/^[[:space:]]*sasldb_path:[[:space:]]*\([^[:space:]]*\).*/\1/p' "$CONF/sasl/smtpd.conf" | tail -n 1)"
+    [ -z "$configured" ] || sasldb="$configured"
+  else
+    warn "$SASL_CREDENTIALS exists but $CONF/sasl/smtpd.conf does not: smtpd will not use the sasldb"
+  fi
+  [ "${sasldb#/}" != "$sasldb" ] || fatal "sasldb_path $sasldb in $CONF/sasl/smtpd.conf is not an absolute path"
+  default_realm="$(postconf -xh smtpd_sasl_local_domain 2>/dev/null || true)"
+  [ -n "$default_realm" ] || default_realm="$(postconf -xh myhostname)"
+  mkdir -p "$(dirname "$sasldb")"
+  new_db="$sasldb.new.$$"
+  rm -f "$new_db"
+  users=0 lineno=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    lineno=$((lineno + 1))
+    line="${line%$'\r'}"
+    case "$line" in ''|'#'*) continue ;; esac
+    [[ $line =~ ^[[:space:]]*([^[:space:]]+)[[:space:]]+(.+)$ ]] \
+      || { rm -f "$new_db"; fatal "$SASL_CREDENTIALS line $lineno: expected 'user password'"; }
+    login="${BASH_REMATCH[1]}" password="${BASH_REMATCH[2]}"
+    if [[ $login == *@* ]]; then name="${login%@*}" realm="${login##*@}"; else name="$login" realm="$default_realm"; fi
+    [ -n "$name" ] && [ -n "$realm" ] || { rm -f "$new_db"; fatal "$SASL_CREDENTIALS line $lineno: empty user or realm in '$login'"; }
+    out="$(printf '%s' "$password" | saslpasswd2 -p -c -f "$new_db" -u "$realm" "$name" 2>&1)" \
+      || { rm -f "$new_db"; fatal "saslpasswd2 failed for user '$login' ($SASL_CREDENTIALS line $lineno): $(printf '%s' "$out" | one_line)"; }
+    users=$((users + 1))
+  done < "$SASL_CREDENTIALS"
+  unset line password
+  [ "$users" -gt 0 ] || warn "$SASL_CREDENTIALS holds no users: SASL AUTH will always fail"
+  if [ -f "$new_db" ]; then
+    # smtpd runs as user postfix and opens the sasldb read-only.
+    chown root:postfix "$new_db" && chmod 0640 "$new_db" && mv -f "$new_db" "$sasldb" \
+      || fatal "cannot install $sasldb"
+  else
+    rm -f "$sasldb"
+  fi
+  info "loaded $users SASL user(s) into $sasldb (bare user names in realm $default_realm)"
 fi
 
 # --- effective settings ----------------------------------------------------------

@@ -1,5 +1,5 @@
 import { ConfigError } from './diagnostics';
-import { parameterName, safeText } from './values';
+import { parameterName, postfixSyntax, safeText } from './values';
 
 /** One `name = value` line of main.cf; the value is already formatted by the helpers in `values.ts`. */
 export interface MainCfParameter {
@@ -26,7 +26,7 @@ export function renderMainCf(header: string, sections: readonly MainCfSection[])
         throw new ConfigError(`main.cf parameter ${name} is set twice: set it in one place only`);
       }
       seen.add(name);
-      safeText(`value of ${name}`, value);
+      postfixSyntax(`value of ${name}`, safeText(`value of ${name}`, value));
       lines.push(value === '' ? `${name} =` : `${name} = ${value}`);
     }
     blocks.push(lines.join('\n'));

@@ -1,5 +1,5 @@
 import { ConfigError } from './diagnostics';
-import { integer, parameterName, safeText, word } from './values';
+import { integer, parameterName, postfixSyntax, safeText, word } from './values';
 
 /** The second column of master.cf. */
 export type MasterServiceType = 'inet' | 'unix' | 'unix-dgram' | 'fifo' | 'pass';
@@ -28,10 +28,11 @@ export interface MasterService {
 }
 
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const INET_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[A-Za-z0-9][A-Za-z0-9.-]*)$/;
+const IPV4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+const INET_HOST = new RegExp(`^(?:\\[[0-9A-Fa-f:.]+\\]|${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}|[A-Za-z][A-Za-z0-9.-]*)$`);
 const TYPES: readonly MasterServiceType[] = ['inet', 'unix', 'unix-dgram', 'fifo', 'pass'];
 
-/** Checks a service name; `host:port` only for inet services. Returns the listening port for inet services. */
+/** Checks a service name; `host:port` only for inet services. */
 export function checkServiceName(name: string, type: MasterServiceType): void {
   const colon = name.lastIndexOf(':');
   if (type === 'inet' && colon > 0) {
@@ -60,10 +61,8 @@ function yesNoDash(value: boolean | undefined): string {
 function renderOverride(service: string, { name, value }: MasterOverride): string {
   parameterName(name);
   safeText(`-o ${name} of service ${service}`, value);
-  if (/[{}]/.test(value)) {
-    throw new ConfigError(`-o ${name} of service ${service} must not contain '{' or '}': ${JSON.stringify(value)}`);
-  }
-  if (value === '' || /\s/.test(value)) return `-o { ${name} = ${value} }`;
+  postfixSyntax(`-o ${name} of service ${service}`, value);
+  if (value === '' || /[\s{}]/.test(value)) return `-o { ${name} = ${value} }`;
   return `-o ${name}=${value}`;
 }
 
@@ -89,7 +88,12 @@ function renderService(service: MasterService): string {
   ];
   const lines = [columns.join(' ')];
   for (const override of service.overrides ?? []) lines.push(`  ${renderOverride(service.name, override)}`);
-  for (const arg of service.args ?? []) lines.push(`  ${safeText(`argument of service ${service.name}`, arg)}`);
+  for (const arg of service.args ?? []) {
+    if (arg === '' || arg.startsWith('#')) {
+      throw new ConfigError(`argument ${JSON.stringify(arg)} of service ${service.name} is empty or starts with '#', which master.cf drops as a comment`);
+    }
+    lines.push(`  ${safeText(`argument of service ${service.name}`, arg)}`);
+  }
   return lines.join('\n');
 }
 

@@ -124,12 +124,14 @@ function sessionCacheParameters(spec: ServerSpec): MainCfParameter[] {
 
 function listenerName(defaultName: string, standardPort: number, port: number, address?: string): string {
   integer('port', port, 1, 65535);
-  if (address !== undefined) return `${address.includes(':') ? `[${address}]` : address}:${port}`;
+  if (address !== undefined) return `${address.includes(':') && !address.startsWith('[') ? `[${address}]` : address}:${port}`;
   return port === standardPort ? defaultName : String(port);
 }
 
-/** Restriction lists inside `-o` must not contain spaces (smtpd would split them), so join with ','. */
+/** Restriction lists inside short `-o` must not contain spaces (master would split them), so join with ','. */
 function restrictionOverride(name: string, restrictions: readonly string[]): MasterOverride {
+  // An inline table carries spaces and braces: keep the list readable, the long -o form holds it.
+  if (restrictions.some((r) => r.includes('{'))) return { name, value: restrictions.join(', ') };
   return { name, value: restrictions.flatMap((r) => r.split(' ')).join(',') };
 }
 

@@ -47,6 +47,13 @@ const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
   mynetworks: 'PostfixServer trustedNetworks',
   maillog_file: 'PostfixServer maillogFile',
   compatibility_level: 'the library (it renders 3.6)',
+  tls_medium_cipherlist: 'TlsServer profile',
+  tls_preempt_cipherlist: 'TlsServer profile',
+  tls_append_default_CA: 'ClientCertPolicy appendDefaultCa',
+  smtpd_sasl_type: 'PostfixServer sasl',
+  smtpd_sasl_path: 'PostfixServer sasl',
+  alias_maps: 'the library (it renders postmaster and abuse aliases)',
+  alias_database: 'the library',
 };
 
 /** Parameters that must never be set in main.cf, with the reason. */
@@ -88,7 +95,7 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
   }
   if (tls.certificateless) {
     if (tls.certificates.length > 0) {
-      out.push(error('certificateless-with-certificates', 'certificateless is set but certificates are given too: choose one'));
+      out.push(error('certificateless-with-certificates', `certificateless is set but ${tls.certificates.length} certificate(s) are given too: remove certificateless, or remove the certificates`));
     }
     if (mx && spec.publicMx) {
       out.push(error('certificateless-on-public-mx', 'certificateless (anonymous ciphers only) on a public MX: typical SMTP clients cannot complete such a handshake and will not fall back to plain text. Give the server a certificate, or set publicMx: false'));
@@ -99,8 +106,9 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
     if (tls.minimumProtocol === 'TLSv1.3') {
       out.push(error('certificateless-tls13', 'certificateless needs TLS 1.2 or lower (TLS 1.3 has no anonymous ciphers): lower minimumProtocol'));
     }
-  } else if (tls.securityLevel !== 'none' && tls.certificates.length === 0) {
-    out.push(error('no-server-certificate', `securityLevel '${tls.securityLevel}' needs a server certificate: add certificates, or set certificateless: true for an anonymous-cipher-only server that is not a public MX`));
+  } else if ((tls.securityLevel !== 'none' || spec.submissions.length > 0) && tls.certificates.length === 0) {
+    const needs = tls.securityLevel !== 'none' ? `securityLevel '${tls.securityLevel}'` : 'submission ports (always encrypt)';
+    out.push(error('no-server-certificate', `${needs} needs a server certificate: add certificates, or set certificateless: true for an anonymous-cipher-only server that is not a public MX`));
   }
   const algorithms = tls.certificates.map((c) => c.algorithm);
   for (const algorithm of new Set(algorithms)) {
@@ -109,7 +117,7 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
     }
   }
   if (algorithms.includes('dsa')) {
-    out.push(warning('dsa-obsolete', 'a DSA certificate is configured: DSA is obsolete and modern clients do not negotiate it. Use an ECDSA certificate (optionally next to RSA)'));
+    out.push(warning('dsa-obsolete', `a DSA certificate (${tls.certificates.find((c) => c.algorithm === 'dsa')?.chainPath}) is configured: DSA is obsolete and modern clients do not negotiate it. Use an ECDSA certificate (optionally next to RSA)`));
   }
   if (tls.logLevel >= 3) {
     out.push(warning('tls-loglevel-verbose', `logLevel ${tls.logLevel} dumps TLS traffic into the log: use it only while debugging (0 or 1 otherwise)`));
@@ -117,7 +125,7 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
   if (tls.minimumProtocol && protocolBelow(tls.minimumProtocol, 'TLSv1.2')) {
     out.push(warning('weak-protocol-floor', `minimumProtocol ${tls.minimumProtocol} allows protocol versions with known weaknesses: use TLSv1.2 or later`));
   }
-  if (mx && spec.publicMx && tls.minimumProtocol === 'TLSv1.3') {
+  if (mx && spec.publicMx && (tls.minimumProtocol ?? profile.minimumProtocol) === 'TLSv1.3') {
     out.push(warning('modern-on-public-mx', 'TLS 1.3 only on a public MX: servers without TLS 1.3 fall back to plain text. Use the intermediate profile on port 25'));
   }
   if (tls.mandatoryCipherGrade === 'null') {
@@ -177,10 +185,10 @@ function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
     }
   }
   if (cc.relayClientCerts && cc.relayClientCerts.length === 0) {
-    out.push(warning('relay-clientcerts-empty', 'relayClientCertificates is empty: permit_tls_clientcerts will never match'));
+    out.push(warning('relay-clientcerts-empty', 'relayClients is empty ([]): permit_tls_clientcerts will never match. List the clients, or leave relayClients unset'));
   }
-  if (cc.caPath && spec.chrootSmtpd && !cc.caPath.startsWith(CHROOT_DIRECTORY)) {
-    out.push(error('capath-outside-chroot', `CApath ${cc.caPath} is read inside the chroot ${CHROOT_DIRECTORY}, where it does not exist: every client certificate would be "not trusted". Place it under ${CHROOT_DIRECTORY} or set chroot: false`));
+  if (cc.caPath && spec.chrootSmtpd) {
+    out.push(warning('capath-inside-chroot', `CApath ${cc.caPath} is read by a chrooted smtpd as ${CHROOT_DIRECTORY.slice(0, -1)}${cc.caPath}: without a copy there every client certificate is "not trusted". The library's image copies it at start; elsewhere copy it yourself, or set chroot: false`));
   }
   if (cc.appendDefaultCa && !cc.permitAllClientCerts) {
     out.push(warning('append-default-ca', 'appendDefaultCa trusts every public CA for client certificates: prefer a dedicated CA'));
@@ -198,15 +206,15 @@ function validateSessionCache(spec: ServerSpec, out: Diagnostic[]): void {
     if (timeout > MAX_SESSION_CACHE_TIMEOUT) {
       out.push(error('session-cache-timeout-too-long', `session cache timeout ${timeout}s exceeds 100 days, which Postfix refuses at start: use at most 24 hours`));
     } else if (timeout > 86400) {
-      out.push(warning('session-cache-timeout-long', `session cache timeout ${timeout}s exceeds 24 hours, the maximum RFC 2246 recommends`));
+      out.push(warning('session-cache-timeout-long', `session cache timeout ${timeout}s exceeds 24 hours, the maximum RFC 2246 recommends: use 86400 or less`));
     } else if (timeout === 0) {
-      out.push(warning('session-cache-disabled', 'session cache timeout 0 disables session tickets and the cache: every connection pays a full handshake'));
+      out.push(warning('session-cache-disabled', 'session cache timeout 0 disables session tickets and the cache: every connection pays a full handshake. Use e.g. 3600 to keep resumption'));
     } else if (timeout < 120) {
-      out.push(warning('session-cache-timeout-short', `session cache timeout ${timeout}s is below 2 minutes; Postfix raises it to 120s`));
+      out.push(warning('session-cache-timeout-short', `session cache timeout ${timeout}s is below 2 minutes; Postfix raises it to 120s: use 120 or more`));
     }
   }
   if (cache.database?.type === 'texthash') {
-    out.push(error('session-cache-texthash', 'texthash is read-only and cannot hold a session cache: use btree or lmdb'));
+    out.push(error('session-cache-texthash', `texthash:${cache.database.path} is read-only and cannot hold a session cache: use SessionStore.btree or SessionStore.lmdb`));
   }
   for (const name of cache.serviceOverrides ?? []) {
     out.push(error('session-cache-service-override', `${name} is read by tlsmgr, not smtpd: a master.cf -o override does nothing. Set it on the SessionCache`));
@@ -240,8 +248,10 @@ function validateSubmissions(spec: ServerSpec, out: Diagnostic[]): void {
     if (s.saslAuth && !spec.sasl) {
       out.push(error('sasl-without-backend', `SubmissionPort ${s.id} enables SASL AUTH but the server names no SASL backend: set PostfixServer sasl`));
     }
-    if (!s.saslAuth && !s.requireClientCert) {
-      out.push(error('submission-accepts-nobody', `SubmissionPort ${s.id} has neither SASL nor required client certificates, so no client could relay through it: enable one`));
+    const cc = spec.clientCerts;
+    const certificatesRelay = cc !== undefined && (cc.relayClientCerts !== undefined || cc.permitAllClientCerts || cc.ccertAccess !== undefined);
+    if (!s.saslAuth && !(s.requireClientCert && certificatesRelay)) {
+      out.push(error('submission-accepts-nobody', `SubmissionPort ${s.id} has neither SASL nor required client certificates with an access rule (relayClients, permitAllClientCertificates, accessRules), so no client could relay through it: enable one`));
     }
     if (s.saslAuth && !s.authOnly) {
       out.push(warning('auth-without-tls', `SubmissionPort ${s.id} allows AUTH before TLS: passwords could cross the network in clear. Leave authOnly at true`));

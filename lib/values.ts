@@ -41,6 +41,43 @@ export function safeText(what: string, value: string): string {
   return value;
 }
 
+/**
+ * What Postfix's macro expansion and brace grouping accept: every `$` starts `$$`, `$name`, `${...}` or
+ * `$(...)`, braces balance, and a value that opens with a `{...}` group continues after it only past a blank.
+ * Postfix refuses anything else at start ("macro processing error", "missing '}'").
+ */
+export function postfixSyntax(what: string, value: string): string {
+  const fail = (why: string): never => {
+    throw new ConfigError(`${what} ${describe(value)} ${why}, which Postfix refuses at start: fix or remove it`);
+  };
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] !== '$') continue;
+    const next = value[i + 1];
+    if (next === '$') i++;
+    else if (next === '{' || next === '(') {
+      const close = value.indexOf(next === '{' ? '}' : ')', i + 2);
+      if (close < 0 || close === i + 2) fail(`has an unterminated or empty ${next === '{' ? '${...}' : '$(...)'} reference`);
+    } else if (next === undefined || !/[A-Za-z0-9_]/.test(next)) fail("has a '$' that starts no parameter reference");
+  }
+  let depth = 0;
+  for (const c of value) {
+    depth += c === '{' ? 1 : c === '}' ? -1 : 0;
+    if (depth < 0) fail("closes a '}' it never opened");
+  }
+  if (depth !== 0) fail("opens a '{' it never closes");
+  if (value.startsWith('{')) {
+    let level = 0;
+    for (let i = 0; i < value.length; i++) {
+      level += value[i] === '{' ? 1 : value[i] === '}' ? -1 : 0;
+      if (level === 0) {
+        if (i + 1 < value.length && !/\s/.test(value[i + 1])) fail("continues right after its leading '{...}' group");
+        break;
+      }
+    }
+  }
+  return value;
+}
+
 /** A literal string that must reach Postfix unchanged: no `$` expansion, no line structure. */
 export function literal(what: string, value: string): string {
   safeText(what, value);
@@ -87,7 +124,8 @@ const HOSTNAME_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 export function hostname(what: string, value: string): string {
   safeText(what, value);
   const labels = value.split('.');
-  if (value.length > 253 || labels.length < 2 || !labels.every((label) => HOSTNAME_LABEL.test(label))) {
+  const numericTopLabel = /^[0-9]+$/.test(labels[labels.length - 1]);
+  if (value.length > 253 || labels.length < 2 || numericTopLabel || !labels.every((label) => HOSTNAME_LABEL.test(label))) {
     throw new ConfigError(
       `${what} ${describe(value)} is not a fully qualified host name: use letters, digits and '-' in dot-separated labels, e.g. mx.example.com`,
     );

@@ -83,6 +83,26 @@ function describe(cert: ParsedCert, total: number): string {
   return `"${cert.subject || '(empty subject)'}"${position}`;
 }
 
+type ParsedDer = Omit<ParsedCert, 'index'>;
+const PARSE_CACHE_LIMIT = 1024;
+const parseCache = new Map<string, ParsedDer>();
+
+/**
+ * Parsing with @peculiar/x509 costs milliseconds; a fleet of servers sharing certificates (a wildcard, a
+ * client CA) would parse the same DER over and over at synth. Certificates are immutable, so cache them.
+ */
+function parseCertificate(der: Buffer): ParsedDer {
+  const cacheKey = der.toString('base64');
+  let parsed = parseCache.get(cacheKey);
+  if (!parsed) {
+    const ext = new x509.X509Certificate(der);
+    parsed = { node: new X509Certificate(der), ext, subject: ext.subject };
+    if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.clear();
+    parseCache.set(cacheKey, parsed);
+  }
+  return parsed;
+}
+
 /** Parses every CERTIFICATE block; unreadable ones become diagnostics. */
 function parseChain(pem: string, what: string, out: Diagnostic[]): ParsedCert[] | undefined {
   let blocks: PemBlock[];
@@ -99,9 +119,7 @@ function parseChain(pem: string, what: string, out: Diagnostic[]): ParsedCert[] 
   const certs: ParsedCert[] = [];
   for (const [index, block] of blocks.entries()) {
     try {
-      const node = new X509Certificate(block.der);
-      const ext = new x509.X509Certificate(block.der);
-      certs.push({ index, node, ext, subject: ext.subject });
+      certs.push({ index, ...parseCertificate(block.der) });
     } catch {
       out.push(error(PKI_RULES.certUnreadable, `certificate ${index + 1} in ${what} cannot be parsed as X.509. Re-export it in PEM format.`));
       return undefined;

@@ -22,9 +22,10 @@ export interface PostconfResult {
 
 export const POSTCONF_MISSING_MESSAGE = 'postconf not installed: run .ci/run or apt-get install postfix postfix-lmdb';
 
+/** `$POSTCONF` when set (also to simulate a missing postconf), else /usr/sbin/postconf, else postconf on PATH. */
 function postconfPath(): string | undefined {
-  const candidates = [
-    process.env.POSTCONF,
+  const override = process.env.POSTCONF;
+  const candidates = override !== undefined ? [override] : [
     '/usr/sbin/postconf',
     ...(process.env.PATH ?? '').split(path.delimiter).filter((dir) => dir !== '').map((dir) => path.join(dir, 'postconf')),
   ];
@@ -40,6 +41,26 @@ function postconfPath(): string | undefined {
   return undefined;
 }
 
+/**
+ * Jest runs each test file in its own module registry (and often its own worker process), so a module-level flag
+ * alone would warn once per file. A marker file shared by the workers of one jest run (same parent pid, recent)
+ * keeps it to one warning per run.
+ */
+function firstMissingWarning(): boolean {
+  const marker = path.join(os.tmpdir(), `postconf-missing-warned-${process.ppid}`);
+  try {
+    if (Date.now() - fs.statSync(marker).mtimeMs < 10 * 60 * 1000) return false;
+  } catch {
+    // no marker yet
+  }
+  try {
+    fs.writeFileSync(marker, String(process.pid));
+  } catch {
+    // cannot write the marker: warn anyway
+  }
+  return true;
+}
+
 let warnedMissing = false;
 
 /**
@@ -51,6 +72,7 @@ export function postconfAvailable(): boolean {
   if (process.env.CI === 'true') throw new Error(POSTCONF_MISSING_MESSAGE);
   if (!warnedMissing) {
     warnedMissing = true;
+    if (!firstMissingWarning()) return false;
     console.warn(`!!!!! ${POSTCONF_MISSING_MESSAGE}; SKIPPING every test that checks rendered files with the real postconf !!!!!`);
   }
   return false;

@@ -1,0 +1,188 @@
+/**
+ * Issue 3, item 1: every check of the certificates a user brings, each with a REAL bad input made at test time,
+ * and a clear message naming the construct. Where openssl can judge the same input, it is asked too, so the
+ * tests prove the input really is bad (not just that the library says so).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClientIdentity, ServerCertificate } from '../../index';
+import { ConfigError } from '../../lib/diagnostics';
+import {
+  buildServer,
+  clientIdentity,
+  errorOf,
+  fullSynthAnnotations,
+  HOST,
+  KeyPairFiles,
+  keyBodyLines,
+  newStack,
+  openssl,
+  serverCert,
+  TestPki,
+  useTestPki,
+} from '../helpers/fixtures';
+
+const pki = useTestPki();
+
+/** `openssl verify -purpose sslserver` of a chain file against the test root; returns openssl's verdict. */
+function opensslVerifyServer(t: TestPki, chainFile: string): { ok: boolean; out: string } {
+  const pems = readFileSync(chainFile, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/g) ?? [];
+  const leaf = join(t.dir, 'verify-leaf.pem');
+  writeFileSync(leaf, pems[0] ?? '');
+  try {
+    const out = openssl(['verify', '-purpose', 'sslserver', '-CAfile', t.root.certPath, '-untrusted', t.intermediate.certPath, leaf]).toString();
+    return { ok: true, out };
+  } catch (e) {
+    const err = e as { stdout?: Buffer; stderr?: Buffer };
+    return { ok: false, out: `${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}` };
+  }
+}
+
+/** The error of a server whose TlsServer uses `files` as its certificate; must name the TlsServer. */
+function tlsError(files: KeyPairFiles): string {
+  const { stack } = newStack();
+  return errorOf(() => buildServer(stack, 'mx', pki(), { tls: { certificates: [ServerCertificate.fromFiles(files)] } })).message;
+}
+
+function expectNoKeyMaterial(message: string, ...keyFiles: string[]): void {
+  for (const keyFile of keyFiles) for (const line of keyBodyLines(keyFile)) expect(message).not.toContain(line);
+}
+
+describe('server certificates the user brings', () => {
+  test('the good RSA, ECDSA and dual certificates pass without errors or warnings (and openssl agrees)', () => {
+    for (const files of [pki().serverRsa, pki().serverEcdsa]) expect(opensslVerifyServer(pki(), files.chainPath).ok).toBe(true);
+    const { app, stack } = newStack();
+    buildServer(stack, 'mx', pki(), { tls: { certificates: [serverCert(pki().serverEcdsa), serverCert(pki().serverRsa)] } });
+    expect(fullSynthAnnotations(app)).toEqual([]);
+  });
+
+  test('an encrypted key is refused: Postfix cannot ask for the passphrase', () => {
+    const { keyFile } = pki().bad.encryptedKey;
+    expect(readFileSync(keyFile, 'utf8')).toContain('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+    const message = tlsError(pki().bad.encryptedKey);
+    expect(message).toMatch(/^\[stack\/mx\/Tls\] \[pki-key-encrypted\] the private key \("ENCRYPTED PRIVATE KEY"\) is encrypted with a passphrase/);
+    expect(message).toContain('needs an unencrypted key');
+    expect(message).toContain('openssl pkey -in key.pem -out key-plain.pem');
+    expect(message).not.toContain('test-passphrase');
+    expectNoKeyMaterial(message, keyFile, pki().serverEcdsa.keyPath);
+  });
+
+  test('a key that does not belong to the certificate is refused', () => {
+    const message = tlsError(pki().bad.mismatchedKey);
+    expect(message).toMatch(/^\[stack\/mx\/Tls\] \[pki-key-mismatch\] the private key does not belong to the leaf certificate "CN=mx\.example\.com/);
+    expect(message).toContain('Use the key the certificate was issued for, or reissue the certificate for this key');
+    expectNoKeyMaterial(message, pki().bad.mismatchedKey.keyFile);
+  });
+
+  test('a reversed chain (intermediate first) is refused with the order to use', () => {
+    const chain = readFileSync(pki().bad.reversedChain.chainFile, 'utf8');
+    expect(chain.indexOf(readFileSync(pki().intermediate.certPath, 'utf8'))).toBe(0);
+    const message = tlsError(pki().bad.reversedChain);
+    expect(message).toMatch(/^\[stack\/mx\/Tls\] \[pki-chain-reversed\] the chain is in reverse order: "CN=intermediate development intermediate CA/);
+    expect(message).toContain('List the leaf first, then each intermediate');
+    expect(message).toContain('the leaf here is "CN=mx.example.com');
+  });
+
+  test('a client-only certificate (EKU clientAuth) as server certificate is refused, as openssl verify -purpose sslserver does', () => {
+    const verdict = opensslVerifyServer(pki(), pki().bad.clientOnly.chainFile);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.out).toMatch(/unsuitable certificate purpose/);
+    const message = tlsError(pki().bad.clientOnly);
+    expect(message).toMatch(/^\[stack\/mx\/Tls\] \[pki-cert-not-server\] "CN=mx\.example\.com.*cannot be used as a TLS server certificate \(fails `openssl verify -purpose sslserver`\)/);
+    expect(message).toContain('Reissue it with extendedKeyUsage serverAuth');
+  });
+
+  test('an expired certificate is refused, with its end date, as openssl verify does', () => {
+    const verdict = opensslVerifyServer(pki(), pki().bad.expired.chainFile);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.out).toMatch(/certificate has expired/);
+    const message = tlsError(pki().bad.expired);
+    expect(message).toMatch(/^\[stack\/mx\/Tls\] \[pki-cert-expired\] "CN=mx\.example\.com.* expired on 2021-01-01T00:00:00\.000Z\. Renew it and replace the file\./);
+  });
+
+  test('a certificate that does not cover the server hostname is refused, naming both', () => {
+    const check = openssl(['x509', '-noout', '-checkhost', HOST, '-in', pki().bad.otherHost.chainFile]).toString();
+    expect(check).toContain('does NOT match certificate');
+    const message = tlsError(pki().bad.otherHost);
+    expect(message).toMatch(/^\[stack\/mx\/Tls\] \[pki-cert-hostname-mismatch\] "CN=other\.example\.org.*does not cover the host name "mx\.example\.com" \(DNS SANs: other\.example\.org\)/);
+    expect(message).toContain('Reissue it with "mx.example.com" in subjectAltName');
+  });
+
+  test('the same certificate is accepted on a server whose hostname it covers', () => {
+    const { stack } = newStack();
+    const server = buildServer(stack, 'other', pki(), { server: { hostname: 'other.example.org' }, tls: { certificates: [serverCert(pki().bad.otherHost)] } });
+    expect(server.render().mainCf).toContain('myhostname = other.example.org');
+  });
+
+  test('a missing key file is refused with its path', () => {
+    const message = tlsError({ chainFile: pki().serverEcdsa.chainPath, keyFile: join(pki().dir, 'missing.key.pem') });
+    expect(message).toMatch(/^\[stack\/mx\/Tls\] cannot read private key .*missing\.key\.pem: ENOENT/);
+  });
+
+  test('a chain file that holds no certificate is refused when it is read', () => {
+    const e = errorOf(() => ServerCertificate.fromFiles({ chainFile: pki().serverEcdsa.keyPath, keyFile: pki().serverEcdsa.keyPath }));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message).toContain(`certificate chain ${pki().serverEcdsa.keyPath} is not a PEM certificate`);
+    expectNoKeyMaterial(e.message, pki().serverEcdsa.keyPath);
+  });
+});
+
+describe('client certificates and CAs', () => {
+  test('an expired client certificate in relayClients is refused', () => {
+    const { stack } = newStack();
+    const message = errorOf(() =>
+      buildServer(stack, 'mx', pki(), {
+        clientCerts: { trustedCaFiles: [pki().clientCa.certPath], relayClients: [ClientIdentity.fromCertificateFile(pki().bad.expiredClientCert, 'old')] },
+      }),
+    ).message;
+    expect(message).toMatch(/^\[stack\/mx\/ClientCerts\] \[pki-cert-expired\] "CN=old\.example\.net.* expired on 2021-01-01T00:00:00\.000Z\. Renew it/);
+  });
+
+  test('an expired client certificate in a check_ccert_access rule is refused', () => {
+    const { stack } = newStack();
+    const message = errorOf(() =>
+      buildServer(stack, 'mx', pki(), {
+        clientCerts: { trustedCaFiles: [pki().clientCa.certPath], accessRules: [{ client: ClientIdentity.fromCertificateFile(pki().bad.expiredClientCert, 'old'), action: 'OK' }] },
+      }),
+    ).message;
+    expect(message).toMatch(/^\[stack\/mx\/ClientCerts\] \[pki-cert-expired\]/);
+  });
+
+  test('a server-only certificate listed as a relay client is refused: it cannot authenticate a client', () => {
+    const { stack } = newStack();
+    const message = errorOf(() =>
+      buildServer(stack, 'mx', pki(), { clientCerts: { trustedCaFiles: [pki().clientCa.certPath], relayClients: [clientIdentity(pki().serverEcdsa, 'server')] } }),
+    ).message;
+    expect(message).toMatch(/^\[stack\/mx\/ClientCerts\] \[pki-cert-not-client\] .*openssl verify -purpose sslclient/);
+  });
+
+  test.each([
+    ['trustedCaFiles', (path: string) => ({ trustedCaFiles: [path] })],
+    ['capathCaFiles', (path: string) => ({ capathCaFiles: [path] })],
+  ])('a non-CA certificate in %s is refused, naming the file and the alternative', (_prop, props) => {
+    const { stack } = newStack();
+    const message = errorOf(() => buildServer(stack, 'mx', pki(), { clientCerts: props(pki().bad.nonCaCert) })).message;
+    expect(message).toMatch(/^\[stack\/mx\/ClientCerts\] CA file .*client\.crt\.pem: "CN=relay\.example\.net.*is not a CA certificate/);
+    expect(message).toContain('use its fingerprint in relay_clientcerts or check_ccert_access instead');
+  });
+
+  test('a CA file that also holds a private key is refused without echoing the key', () => {
+    const mixed = join(pki().dir, 'ca-with-key.pem');
+    writeFileSync(mixed, readFileSync(pki().clientCa.certPath, 'utf8') + readFileSync(pki().clientCa.keyPath, 'utf8'));
+    const { stack } = newStack();
+    const message = errorOf(() => buildServer(stack, 'mx', pki(), { clientCerts: { trustedCaFiles: [mixed] } })).message;
+    expect(message).toMatch(/^\[stack\/mx\/ClientCerts\] CA file .*ca-with-key\.pem: the CA file contains a private key/);
+    expectNoKeyMaterial(message, pki().clientCa.keyPath);
+  });
+
+  test('a CA file that does not exist is refused with its path', () => {
+    const { stack } = newStack();
+    const message = errorOf(() => buildServer(stack, 'mx', pki(), { clientCerts: { trustedCaFiles: [join(pki().dir, 'nope.pem')] } })).message;
+    expect(message).toMatch(/^\[stack\/mx\/ClientCerts\] cannot read CA certificate file .*nope\.pem/);
+  });
+
+  test('a fingerprint that is not hex pairs is refused with the expected format', () => {
+    const e = errorOf(() => ClientIdentity.fromFingerprint('D7042F', 'relay'));
+    expect(e.message).toBe('fingerprint "D7042F" of client relay is not hex pairs joined by \':\' (e.g. D7:04:2F:...)');
+  });
+});

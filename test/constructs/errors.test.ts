@@ -1,0 +1,315 @@
+/**
+ * Errors name the construct path, show the bad value and say how to fix it; they block `app.synth()` and
+ * `Testing.synth(stack, true)`, and `server.render()` refuses an invalid server even when validations are
+ * skipped. Warnings become cdktf annotations.
+ */
+import { Testing } from 'cdktf';
+import { IConstruct } from 'constructs';
+import {
+  ClientIdentity,
+  DhParameters,
+  PostfixContainer,
+  PostfixImage,
+  SecurityLevel,
+  SessionStore,
+  SubmissionMode,
+  TlsProfile,
+  TlsProtocol,
+} from '../../index';
+import {
+  buildServer,
+  errorOf,
+  FIXED_FINGERPRINTS,
+  fullSynthAnnotations,
+  HOST,
+  newStack,
+  ServerParts,
+  serverCert,
+  TestPki,
+  useTestPki,
+} from '../helpers/fixtures';
+
+const pki = useTestPki();
+
+interface ErrorCase {
+  readonly name: string;
+  readonly parts: (t: TestPki) => ServerParts;
+  /** The construct path the message starts with, in brackets. */
+  readonly path: string;
+  /** The bad value as the message shows it. */
+  readonly value: string;
+  /** The advice on how to fix it. */
+  readonly fix: string;
+}
+
+/** Errors raised while constructing (props that can never work). */
+const CONSTRUCTION_ERRORS: ErrorCase[] = [
+  { name: 'hostname that is not a FQDN', parts: () => ({ server: { hostname: 'localhost' } }), path: '[stack/mx]', value: '"localhost"', fix: 'e.g. mx.example.com' },
+  { name: 'smtpPort out of range', parts: () => ({ server: { smtpPort: 70000 } }), path: '[stack/mx]', value: '70000', fix: 'from 1 to 65535' },
+  { name: 'trusted network that is not CIDR', parts: () => ({ server: { trustedNetworks: ['example.com'] } }), path: '[stack/mx]', value: '"example.com"', fix: 'e.g. 192.0.2.0/24' },
+  { name: 'relative maillogFile', parts: () => ({ server: { maillogFile: 'mail.log' } }), path: '[stack/mx]', value: '"mail.log"', fix: 'must be an absolute path' },
+  { name: 'additional parameter with a bad name', parts: () => ({ server: { additionalParameters: { 'bad-name': 'x' } } }), path: '[stack/mx]', value: '"bad-name"', fix: "use letters, digits and '_' only" },
+  { name: 'TLS logLevel 7', parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], logLevel: 7 } }), path: '[stack/mx/Tls]', value: 'logLevel 7', fix: 'from 0 to 4' },
+  {
+    name: 'excluded cipher that is not an OpenSSL name', parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], excludeCiphers: ['RC4@'] } }),
+    path: '[stack/mx/Tls]', value: '"RC4@"', fix: 'e.g. aNULL, MD5, kRSA',
+  },
+  {
+    name: 'dh512ParamFile (refused with the reason)', parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], dh512ParamFile: '/etc/postfix/dh512.pem' } }),
+    path: '[stack/mx/Tls]', value: '"/etc/postfix/dh512.pem"', fix: 'Remove it; use dhParameters',
+  },
+  {
+    name: 'useTls together with securityLevel', parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], useTls: true, securityLevel: SecurityLevel.MAY } }),
+    path: '[stack/mx/Tls]', value: 'useTls/enforceTls', fix: 'keep securityLevel only',
+  },
+  { name: 'verifyDepth 0', parts: () => ({ clientCerts: { verifyDepth: 0 } }), path: '[stack/mx/ClientCerts]', value: 'verifyDepth 0', fix: 'from 1 to 100' },
+  {
+    name: 'requireCertificates with askForCertificates false', parts: () => ({ clientCerts: { requireCertificates: true, askForCertificates: false } }),
+    path: '[stack/mx/ClientCerts]', value: 'askForCertificates: false', fix: 'remove askForCertificates: false',
+  },
+  { name: 'negative session cache timeout', parts: () => ({ sessionCache: { timeoutSeconds: -1 } }), path: '[stack/mx/Sessions]', value: 'timeoutSeconds -1', fix: 'whole number from 0' },
+  {
+    name: 'relative session cache path', parts: () => ({ sessionCache: { store: SessionStore.btree('var/scache') } }),
+    path: '[stack/mx/Sessions]', value: '"var/scache"', fix: 'e.g. /etc/postfix/tls/ca.pem',
+  },
+  { name: 'submission port out of range', parts: () => ({ submissions: [{ port: 0 }] }), path: '[stack/mx/Submission0]', value: 'port 0', fix: 'from 1 to 65535' },
+  { name: 'submission listen address that is no address', parts: () => ({ submissions: [{ listenAddress: 'not an address' }] }), path: '[stack/mx/Submission0]', value: '"not an address"', fix: 'e.g. mx.example.com' },
+];
+
+/** Errors of the server-level rules, reported by validation at synth time. */
+const VALIDATION_ERRORS: (ErrorCase & { readonly rule: string })[] = [
+  {
+    name: 'encrypt on a public MX', rule: 'tls-required-on-public-mx',
+    parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], securityLevel: SecurityLevel.ENCRYPT } }),
+    path: '[stack/mx]', value: "securityLevel 'encrypt' on the public MX service (port 25)", fix: 'Use SecurityLevel.MAY, or declare the server non-public with publicMx: false',
+  },
+  {
+    name: 'enforceTls (obsolete form) on a public MX', rule: 'tls-required-on-public-mx',
+    parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], enforceTls: true } }),
+    path: '[stack/mx]', value: "securityLevel 'encrypt'", fix: 'publicMx: false',
+  },
+  {
+    name: 'requireCertificates without enforced TLS', rule: 'req-ccert-needs-encrypt',
+    parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], requireCertificates: true } }),
+    path: '[stack/mx]', value: "securityLevel 'may'", fix: 'Use securityLevel ENCRYPT on a non-public server, or requireClientCertificate on a SubmissionPort',
+  },
+  {
+    name: 'an access mode without asking for certificates', rule: 'ccert-access-without-ask',
+    parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], askForCertificates: false, relayClients: [ClientIdentity.fromFingerprint(FIXED_FINGERPRINTS.relay, 'relay')] } }),
+    path: '[stack/mx]', value: 'permit_tls_clientcerts', fix: 'Set askForCertificates: true',
+  },
+  {
+    name: 'permit_tls_all_clientcerts with two trusted CAs', rule: 'permit-all-clientcerts-many-cas',
+    parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath, t.otherClientCa.certPath], permitAllClientCertificates: true } }),
+    path: '[stack/mx]', value: 'with 2 trusted CAs', fix: 'Trust exactly one dedicated CA, or use relayClientCertificates',
+  },
+  {
+    name: 'permit_tls_all_clientcerts with the system CA bundle', rule: 'permit-all-clientcerts-default-ca',
+    parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], appendDefaultCa: true, permitAllClientCertificates: true } }),
+    path: '[stack/mx]', value: 'system CA bundle appended', fix: 'set appendDefaultCa: false',
+  },
+  {
+    name: 'session cache timeout above 100 days', rule: 'session-cache-timeout-too-long',
+    parts: () => ({ sessionCache: { timeoutSeconds: 101 * 86400 } }),
+    path: '[stack/mx]', value: `${101 * 86400}s`, fix: 'use at most 24 hours',
+  },
+  {
+    name: 'texthash session cache', rule: 'session-cache-texthash',
+    parts: () => ({ sessionCache: { store: SessionStore.of('texthash') } }),
+    path: '[stack/mx]', value: 'texthash', fix: 'lmdb',
+  },
+  {
+    name: 'wrapper mode in main.cf', rule: 'forbidden-parameter',
+    parts: () => ({ server: { additionalParameters: { smtpd_tls_wrappermode: 'yes' } } }),
+    path: '[stack/mx]', value: 'smtpd_tls_wrappermode = yes', fix: 'add a SubmissionPort with mode WRAPPER',
+  },
+  {
+    name: 'obsolete smtpd_use_tls as an additional parameter', rule: 'forbidden-parameter',
+    parts: () => ({ server: { additionalParameters: { smtpd_use_tls: 'yes' } } }),
+    path: '[stack/mx]', value: 'smtpd_use_tls = yes', fix: 'set TlsServer securityLevel',
+  },
+  {
+    name: 'a managed parameter as an additional parameter', rule: 'managed-parameter',
+    parts: () => ({ server: { additionalParameters: { smtpd_tls_security_level: 'encrypt' } } }),
+    path: '[stack/mx]', value: 'smtpd_tls_security_level', fix: 'set TlsServer securityLevel instead',
+  },
+  {
+    name: 'TLS without a certificate', rule: 'no-server-certificate',
+    parts: () => ({ tls: {} }),
+    path: '[stack/mx]', value: "securityLevel 'may'", fix: 'add certificates, or set certificateless: true',
+  },
+  {
+    name: 'certificateless on a public MX', rule: 'certificateless-on-public-mx',
+    parts: () => ({ tls: { certificateless: true, profile: TlsProfile.POSTFIX_DEFAULT } }),
+    path: '[stack/mx]', value: 'certificateless', fix: 'Give the server a certificate, or set publicMx: false',
+  },
+  {
+    name: 'certificateless with a profile that excludes anonymous ciphers', rule: 'certificateless-profile',
+    parts: () => ({ server: { publicMx: false }, tls: { certificateless: true } }),
+    path: '[stack/mx]', value: "profile 'intermediate'", fix: 'use TlsProfile.POSTFIX_DEFAULT',
+  },
+  {
+    name: 'submission with SASL but no backend', rule: 'sasl-without-backend',
+    parts: () => ({ server: { sasl: undefined }, submissions: [{}] }),
+    path: '[stack/mx]', value: 'SubmissionPort stack/mx/Submission0', fix: 'set PostfixServer sasl',
+  },
+  {
+    name: 'submission that accepts nobody', rule: 'submission-accepts-nobody',
+    parts: () => ({ submissions: [{ saslAuthentication: false }] }),
+    path: '[stack/mx]', value: 'SubmissionPort stack/mx/Submission0', fix: 'enable one',
+  },
+  {
+    name: 'two services on one port', rule: 'duplicate-listener',
+    parts: () => ({ server: { smtpPort: 587 }, submissions: [{}] }),
+    path: '[stack/mx]', value: 'port 587', fix: 'give each its own port or address',
+  },
+  {
+    name: 'submission port without TLS', rule: 'submission-without-tls',
+    parts: () => ({ tls: false, submissions: [{}] }),
+    path: '[stack/mx]', value: 'stack/mx/Submission0', fix: 'add a TlsServer with a certificate',
+  },
+  {
+    name: 'null mandatory cipher grade', rule: 'null-cipher-grade',
+    parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], mandatoryCipherGrade: 'null' as never } }),
+    path: '[stack/mx]', value: "mandatoryCipherGrade 'null'", fix: "use 'medium' or 'high'",
+  },
+];
+
+describe('construction errors name the construct path, show the bad value and say how to fix it', () => {
+  test.each(CONSTRUCTION_ERRORS.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const { stack } = newStack();
+    const message = errorOf(() => buildServer(stack, 'mx', pki(), c.parts(pki()))).message;
+    expect(message.startsWith(`${c.path} `)).toBe(true);
+    expect(message).toContain(c.value);
+    expect(message).toContain(c.fix);
+  });
+});
+
+describe('validation errors name the server path, the rule, the bad value and the fix, and block synth', () => {
+  test.each(VALIDATION_ERRORS.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const { stack } = newStack();
+    const server = buildServer(stack, 'mx', pki(), c.parts(pki()));
+    const message = errorOf(() => Testing.synth(stack, true)).message;
+    const line = message.split('\n').find((l) => l.includes(`${c.path} [${c.rule}]`));
+    expect(line).toBeDefined();
+    expect(line).toContain(c.value);
+    expect(line).toContain(c.fix);
+    // render() refuses too, with the same rule, even though nothing ran the validations.
+    expect(errorOf(() => server.render()).message).toContain(`[${c.rule}]`);
+  });
+});
+
+describe('how errors stop synthesis', () => {
+  const invalid = (t: TestPki): ServerParts => ({ tls: { certificates: [serverCert(t.serverEcdsa)], securityLevel: SecurityLevel.ENCRYPT } });
+
+  test('app.synth() throws with the server path and rule, and writes no stack output', () => {
+    const { app, stack } = newStack();
+    buildServer(stack, 'mx', pki(), invalid(pki()));
+    const e = errorOf(() => app.synth());
+    expect(e.message).toContain('[stack/mx] [tls-required-on-public-mx]');
+  });
+
+  test('Testing.synth(stack, true) throws; Testing.synth(stack) without validations does not, but render() still refuses', () => {
+    const { stack } = newStack();
+    const server = buildServer(stack, 'mx', pki(), invalid(pki()));
+    expect(() => Testing.synth(stack, true)).toThrow(/\[stack\/mx\] \[tls-required-on-public-mx\]/);
+    expect(() => Testing.synth(stack)).not.toThrow();
+    const e = errorOf(() => server.render());
+    expect(e.message).toMatch(/^\[stack\/mx\] server stack\/mx cannot be rendered:\n {2}- \[tls-required-on-public-mx\] /);
+    expect(() => server.files()).toThrow(/tls-required-on-public-mx/);
+  });
+
+  test('render() lists every error at once', () => {
+    const { stack } = newStack();
+    const server = buildServer(stack, 'mx', pki(), {
+      tls: { certificates: [serverCert(pki().serverEcdsa)], securityLevel: SecurityLevel.ENCRYPT },
+      sessionCache: { timeoutSeconds: 200 * 86400 },
+    });
+    const message = errorOf(() => server.render()).message;
+    expect(message).toContain('[tls-required-on-public-mx]');
+    expect(message).toContain('[session-cache-timeout-too-long]');
+  });
+
+  test('a PostfixContainer of an invalid server fails at construction, so no deployable output exists', () => {
+    const { stack } = newStack();
+    const server = buildServer(stack, 'mx', pki(), invalid(pki()));
+    const image = new PostfixImage(stack, 'Image');
+    expect(() => new PostfixContainer(stack, 'Container', { server, image })).toThrow(/\[stack\/mx\] server stack\/mx cannot be rendered/);
+  });
+
+  test('a valid server synthesizes and renders', () => {
+    const { app, stack } = newStack();
+    const server = buildServer(stack, 'mx', pki());
+    expect(() => app.synth()).not.toThrow();
+    expect(server.render().mainCf).toContain(`myhostname = ${HOST}`);
+  });
+});
+
+function warnings(scope: IConstruct): { path: string; message: string }[] {
+  return scope.node
+    .findAll()
+    .flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => ({ path: c.node.path, message: String(m.data) })));
+}
+
+describe('warnings are cdktf annotations, not errors', () => {
+  const WARNINGS: [string, (t: TestPki) => ServerParts, string, string, string][] = [
+    ['obsolete useTls', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], useTls: true } }), 'stack/mx', 'obsolete-parameter', 'smtpd_use_tls = yes is obsolete (Postfix 3.9+ warns about it); rendered as smtpd_tls_security_level = may. Set securityLevel instead'],
+    ['obsolete enforceTls', (t) => ({ server: { publicMx: false }, tls: { certificates: [serverCert(t.serverEcdsa)], enforceTls: true } }), 'stack/mx', 'obsolete-parameter', 'smtpd_enforce_tls = yes is obsolete (Postfix 3.9+ warns about it); rendered as smtpd_tls_security_level = encrypt'],
+    ['verbose TLS log level', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], logLevel: 3 } }), 'stack/mx', 'tls-loglevel-verbose', 'logLevel 3 dumps TLS traffic'],
+    ['session cache timeout above 24h', () => ({ sessionCache: { timeoutSeconds: 90000 } }), 'stack/mx', 'session-cache-timeout-long', 'session cache timeout 90000s exceeds 24 hours'],
+    ['session cache timeout 0', () => ({ sessionCache: { timeoutSeconds: 0 } }), 'stack/mx', 'session-cache-disabled', 'timeout 0 disables session tickets'],
+    ['session cache timeout below 2 minutes', () => ({ sessionCache: { timeoutSeconds: 30 } }), 'stack/mx', 'session-cache-timeout-short', 'Postfix raises it to 120s'],
+    ['wrapper mode on 587', () => ({ submissions: [{ mode: SubmissionMode.WRAPPER, port: 587 }] }), 'stack/mx', 'wrapper-on-587', 'use port 465 for wrapper mode'],
+    ['STARTTLS on 465', () => ({ submissions: [{ port: 465 }] }), 'stack/mx', 'starttls-on-465', 'use wrapper mode'],
+    ['short STARTTLS timeout', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], starttlsTimeoutSeconds: 5 } }), 'stack/mx', 'starttls-timeout-short', 'starttlsTimeout 5s'],
+    ['DH parameters with a profile without DHE', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], dhParameters: DhParameters.ffdhe(4096) } }), 'stack/mx', 'dh-params-unused', "profile 'intermediate' has no DHE"],
+    ['CApath with a chrooted smtpd', (t) => ({ server: { chroot: true }, clientCerts: { capathCaFiles: [t.clientCa.certPath] } }), 'stack/mx', 'capath-inside-chroot', 'CApath /etc/postfix/tls/capath is read by a chrooted smtpd as /var/spool/postfix/etc/postfix/tls/capath'],
+    ['TLS 1.3 only (minimumProtocol) on a public MX', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], minimumProtocol: TlsProtocol.TLS_1_3 } }), 'stack/mx', 'modern-on-public-mx', 'Use the intermediate profile on port 25'],
+  ];
+
+  test.each(WARNINGS)('%s: a warning annotation on the server, in node metadata and in the synth manifest', (_name, parts, path, rule, text) => {
+    const { app, stack } = newStack();
+    buildServer(stack, 'mx', pki(), parts(pki()));
+    const annotations = fullSynthAnnotations(app);
+    const matching = annotations.filter((a) => a.message.startsWith(`[${rule}] `));
+    expect(matching).toHaveLength(1);
+    expect(matching[0].constructPath).toBe(path);
+    expect(matching[0].level).toBe('@cdktf/warn');
+    expect(matching[0].message).toContain(text);
+    expect(warnings(stack)).toContainEqual({ path, message: matching[0].message });
+  });
+
+  test('TLS 1.3 only through the MODERN profile on a public MX warns like minimumProtocol TLS 1.3 does', () => {
+    const { stack } = newStack();
+    buildServer(stack, 'mx', pki(), { tls: { certificates: [serverCert(pki().serverEcdsa)], profile: TlsProfile.MODERN } });
+    Testing.synth(stack, true);
+    expect(warnings(stack).map((w) => w.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^\[modern-on-public-mx\] /)]));
+  });
+
+  test('a certificate that expires soon is a warning annotation on the TlsServer', async () => {
+    const soon = await pki().pki.ensureServerCert('mx-expires-soon', {
+      issuer: 'intermediate',
+      hostnames: [HOST],
+      notBefore: new Date(Date.now() - 86_400_000),
+      notAfter: new Date(Date.now() + 10 * 86_400_000),
+    });
+    const { app, stack } = newStack();
+    buildServer(stack, 'mx', pki(), { tls: { certificates: [serverCert(soon)] } });
+    const annotations = fullSynthAnnotations(app);
+    expect(annotations).toContainEqual(expect.objectContaining({ constructPath: 'stack/mx/Tls', level: '@cdktf/warn', message: expect.stringMatching(/^\[pki-cert-expires-soon\] .*Renew it soon/) }));
+  });
+
+  test('a DSA certificate is reported once, as the server-level warning', async () => {
+    const { makeDsaServerCert } = await import('../helpers/fixtures');
+    const { app, stack } = newStack();
+    buildServer(stack, 'mx', pki(), { tls: { certificates: [serverCert(makeDsaServerCert(pki()))] } });
+    const dsa = fullSynthAnnotations(app).filter((a) => /DSA/.test(a.message));
+    expect(dsa).toEqual([expect.objectContaining({ constructPath: 'stack/mx', message: expect.stringMatching(/^\[dsa-obsolete\] a DSA certificate.* is configured: DSA is obsolete/) })]);
+  });
+
+  test('a valid configuration without cautions has no annotations at all', () => {
+    const { app, stack } = newStack();
+    buildServer(stack, 'mx', pki(), { clientCerts: { trustedCaFiles: [pki().clientCa.certPath], relayClients: [ClientIdentity.fromFingerprint(FIXED_FINGERPRINTS.relay, 'relay')] }, submissions: [{}] });
+    expect(fullSynthAnnotations(app)).toEqual([]);
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * Builds test stacks from the library's own constructs, synthesizes them with cdktf into a temporary
+ * directory and hands the `cdk.tf.json` to the harness. Nothing here renders Postfix files: the
+ * constructs do, and the harness runs exactly what they synthesized.
+ *
+ * Every test server listens on 127.0.0.1 only, runs with host networking, and cannot deliver mail to
+ * another host (see NO_OUTBOUND_DELIVERY, which the harness also enforces).
+ */
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { App, TerraformStack } from 'cdktf';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PostfixContainer, PostfixImage, PostfixServer, PostfixServerProps } from '../../index';
+import { CertificateFiles, LocalPki } from '../../lib/pki/local-pki';
+import { DockerHarness } from './harness';
+
+/** Where every test server listens. */
+export const LOOPBACK = '127.0.0.1';
+
+/**
+ * main.cf parameters that make outbound delivery impossible: every message for a non-local domain is
+ * bounced by the error(8) transport instead of being handed to smtp(8). Checked with `postconf -d` on
+ * Postfix 3.7: both names are valid parameters.
+ */
+export const NO_OUTBOUND_DELIVERY: Readonly<Record<string, string>> = {
+  default_transport: 'error:outbound delivery disabled in tests',
+  relay_transport: 'error:outbound delivery disabled in tests',
+};
+
+/** A temporary directory removed by `cleanup()`. */
+export class TempDir {
+  public readonly path: string;
+  constructor(prefix: string) {
+    this.path = mkdtempSync(join(tmpdir(), `postfix-it-${prefix}-`));
+  }
+  public file(name: string, content: string, mode = 0o600): string {
+    const path = join(this.path, name);
+    writeFileSync(path, content, { mode });
+    return path;
+  }
+  public cleanup(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+/** A development PKI in a temporary directory, generated with the library's LocalPki. */
+export class TestPki {
+  public readonly pki: LocalPki;
+  constructor(directory: string) {
+    this.pki = new LocalPki(directory);
+  }
+  public root(name: string, algorithm: 'rsa' | 'ecdsa' = 'ecdsa'): Promise<CertificateFiles> {
+    return this.pki.ensureRootCa(name, { algorithm, commonName: `${name} test CA` });
+  }
+  public intermediate(name: string, issuer: string): Promise<CertificateFiles> {
+    return this.pki.ensureIntermediate(name, issuer, { commonName: `${name} test intermediate CA` });
+  }
+  public server(name: string, issuer: string, hostnames: string[], algorithm: 'rsa' | 'ecdsa'): Promise<CertificateFiles> {
+    return this.pki.ensureServerCert(name, { issuer, hostnames, algorithm });
+  }
+  public client(name: string, issuer: string): Promise<CertificateFiles> {
+    return this.pki.ensureClientCert(name, { issuer, commonName: `${name}.client.test` });
+  }
+}
+
+/** Props of `testServer`: the library's props plus the listening port. */
+export interface TestServerProps extends Omit<PostfixServerProps, 'listenAddress' | 'smtpPort'> {
+  /** Port of the SMTP service on 127.0.0.1 (ignored when smtpService is false). */
+  readonly port?: number;
+}
+
+/** A PostfixServer on 127.0.0.1 that can never deliver to another host. */
+export function testServer(scope: TerraformStack, id: string, props: TestServerProps): PostfixServer {
+  const { port, additionalParameters, ...rest } = props;
+  if (props.smtpService !== false && port === undefined) throw new Error(`test server ${id} needs a port`);
+  return new PostfixServer(scope, id, {
+    ...rest,
+    ...(props.smtpService !== false ? { smtpPort: port, listenAddress: LOOPBACK } : {}),
+    additionalParameters: { ...(additionalParameters ?? {}), ...NO_OUTBOUND_DELIVERY },
+  });
+}
+
+/** A synthesized test app: its stack JSON path and the directory to remove afterwards. */
+export interface SynthesizedStack {
+  readonly cdkTfJsonPath: string;
+  readonly outdir: string;
+}
+
+/**
+ * Builds `App({ outdir })` with one stack holding a DockerProvider, the shipped PostfixImage and whatever
+ * `build` adds; returns the synthesized `stacks/<name>/cdk.tf.json`.
+ */
+export function synthStack(
+  outdir: string,
+  name: string,
+  build: (stack: TerraformStack, image: PostfixImage) => void,
+): SynthesizedStack {
+  const app = new App({ outdir, skipValidation: false });
+  const stack = new TerraformStack(app, name);
+  new DockerProvider(stack, 'docker', {});
+  const image = new PostfixImage(stack, 'Image');
+  build(stack, image);
+  app.synth();
+  return { cdkTfJsonPath: join(outdir, 'stacks', name, 'cdk.tf.json'), outdir };
+}
+
+/** A container for `server` on the host network, named `name` (unique across test files). */
+export function testContainer(stack: TerraformStack, server: PostfixServer, image: PostfixImage, name: string): PostfixContainer {
+  return new PostfixContainer(stack, `${server.node.id}Container`, { server, image, containerName: name, hostNetwork: true });
+}
+
+/**
+ * Synthesizes and starts a stack; the returned harness must be destroyed in afterAll (it also removes
+ * what it created if the test process dies).
+ */
+export async function startStack(
+  outdir: string,
+  name: string,
+  build: (stack: TerraformStack, image: PostfixImage) => void,
+): Promise<DockerHarness> {
+  const { cdkTfJsonPath } = synthStack(outdir, name, build);
+  const harness = DockerHarness.fromFile(cdkTfJsonPath);
+  try {
+    await harness.up();
+  } catch (e) {
+    await harness.destroy().catch(() => undefined);
+    throw e;
+  }
+  return harness;
+}
