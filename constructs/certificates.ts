@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DeployFile, PRIVATE_KEY_DIRECTORY, TLS_DIRECTORY } from '../lib/deploy-file';
 import { ConfigError, Diagnostic, Severity } from '../lib/diagnostics';
-import { checkCaCertificate, checkClientCertificate, checkServerCertificate, PKI_RULES } from '../lib/pki/check';
+import { checkCaCertificate, checkClientCertificate, checkServerCertificate, checkServerHostname, PKI_RULES } from '../lib/pki/check';
 import { certificateFingerprint, publicKeyFingerprint } from '../lib/pki/fingerprint';
 import { KeyAlgorithm } from './enums';
 
@@ -103,10 +103,14 @@ export class ServerCertificate {
    */
   public _check(hostname: string): Diagnostic[] {
     if (this.key.sourcePath === undefined) return [];
-    const keyPem = readPem('private key', this.key.sourcePath);
-    // DSA is reported once, by the server-level rule.
-    return checkServerCertificate({ chainPem: this.chainPem, keyPem, hostname }).filter((d) => d.rule !== PKI_RULES.dsaKey);
+    // A certificate shared by many servers is checked once; only the host name differs per server.
+    this.checks ??= checkServerCertificate({ chainPem: this.chainPem, keyPem: readPem('private key', this.key.sourcePath) })
+      // DSA is reported once, by the server-level rule.
+      .filter((d) => d.rule !== PKI_RULES.dsaKey);
+    return [...this.checks, ...checkServerHostname(this.chainPem, hostname)];
   }
+
+  private checks?: Diagnostic[];
 
   /** @internal Places the pair as `<algorithm>.chain.pem` and `private/<algorithm>.key.pem`. */
   public _place(): PlacedCertificate {
@@ -164,19 +168,29 @@ export class ClientIdentity {
 
   /** @internal Findings for a client listed by certificate (an expired one must not stay listed). */
   public _check(): Diagnostic[] {
-    return this.certificatePem === undefined ? [] : checkClientCertificate({ chainPem: this.certificatePem });
+    this.checks ??= this.certificatePem === undefined ? [] : checkClientCertificate({ chainPem: this.certificatePem });
+    return this.checks;
   }
+
+  private checks?: Diagnostic[];
 }
 
-/** Reads CA certificates for trust (CAfile, CApath); every block must be a certificate. */
+/** CA files already checked, by content: a fleet of servers shares its client CA. */
+const checkedCaFiles = new Map<string, string[]>();
+
+/** Reads CA certificates for trust (CAfile, CApath); every block must be a CA certificate. */
 export function readCaCertificates(paths: readonly string[]): string[] {
   return paths.flatMap((path) => {
     const pem = readPem('CA certificate file', resolve(path));
+    const known = checkedCaFiles.get(pem);
+    if (known) return known;
     const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     if (blocks.length === 0) throw new ConfigError(`CA certificate file ${path} holds no PEM certificate`);
     blocks.forEach((block) => parseCertificate(`CA certificate in ${path}`, block));
     const problems = checkCaCertificate(pem).filter((d) => d.severity === Severity.ERROR);
     if (problems.length > 0) throw new ConfigError(`CA file ${path}: ${problems.map((d) => d.message).join('; ')}`);
-    return blocks.map((block) => `${block}\n`);
+    const certificates = blocks.map((block) => `${block}\n`);
+    checkedCaFiles.set(pem, certificates);
+    return certificates;
   });
 }

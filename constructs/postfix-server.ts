@@ -3,7 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { DeployFile } from '../lib/deploy-file';
-import { Severity } from '../lib/diagnostics';
+import { Diagnostic, Severity } from '../lib/diagnostics';
 import type { MainCfParameter } from '../lib/main-cf';
 import { renderServer, RenderedServer } from '../lib/render-server';
 import type { SaslSpec, ServerSpec } from '../lib/server-spec';
@@ -145,6 +145,7 @@ export class PostfixServer extends Construct {
   private sessionCache?: SessionCache;
   private readonly submissions: SubmissionPort[] = [];
   private rendered?: RenderedServer;
+  private diagnostics?: readonly Diagnostic[];
 
   constructor(scope: Construct, id: string, props: PostfixServerProps) {
     super(scope, id);
@@ -165,21 +166,27 @@ export class PostfixServer extends Construct {
     });
     if (props.listenAddress !== undefined) checkListenAddress(this, props.listenAddress);
     this.node.addValidation({
-      validate: () => validateServer(this.spec()).filter((d) => d.severity === Severity.ERROR).map((d) => `[${d.rule}] ${d.message}`),
+      validate: () => this.validation().filter((d) => d.severity === Severity.ERROR).map((d) => `[${d.rule}] ${d.message}`),
     });
     Aspects.of(this).add({
       visit: (node) => {
         if (node !== this) return;
-        for (const w of validateServer(this.spec()).filter((d) => d.severity === Severity.WARNING)) {
+        for (const w of this.validation().filter((d) => d.severity === Severity.WARNING)) {
           Annotations.of(this).addWarning(`[${w.rule}] ${w.message}`);
         }
       },
     });
   }
 
+  /** Findings of the cross-construct rules, computed once the tree is complete (at synth). */
+  private validation(): readonly Diagnostic[] {
+    this.diagnostics ??= validateServer(this.spec());
+    return this.diagnostics;
+  }
+
   /** @internal Called by child constructs. */
   public _register(child: TlsServer | ClientCertPolicy | SessionCache | SubmissionPort): void {
-    if (this.rendered) throw constructError(child, 'the server was already rendered: add children before synth');
+    if (this.rendered || this.diagnostics) throw constructError(child, 'the server was already rendered: add children before synth');
     const single = (existing: Construct | undefined, kind: string): void => {
       if (existing) throw constructError(child, `server already has a ${kind} (${existing.node.path}): a server takes one`);
     };

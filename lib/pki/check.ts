@@ -362,6 +362,17 @@ export function checkServerCertificate(input: ServerCertificateInput): Diagnosti
   return out;
 }
 
+/**
+ * Only the host-name rule of checkServerCertificate, on the first certificate of the chain: for a
+ * certificate shared by many servers, whose other checks need to run only once.
+ */
+export function checkServerHostname(chainPem: string, hostname: string | readonly string[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const certs = parseChain(chainPem, 'the server certificate chain', out);
+  if (certs) checkHostnames(certs[0], certs.length, typeof hostname === 'string' ? [hostname] : hostname, out);
+  return out;
+}
+
 /** Checks a client certificate (smtp_tls_cert_file, or one to be listed in relay_clientcerts). */
 export function checkClientCertificate(input: ClientCertificateInput): Diagnostic[] {
   const out: Diagnostic[] = [];

@@ -1,0 +1,323 @@
+/**
+ * Real SMTP clients for the integration tests, all talking to 127.0.0.1 only:
+ * - `SmtpSession`: a small SMTP/STARTTLS client on Node's `net` and `tls`;
+ * - `sClient`: `openssl s_client` (with `-starttls smtp` unless the port speaks TLS from the first byte);
+ * - `swaks`.
+ * Transcripts that could carry secrets (AUTH lines) are redacted before they reach an error message.
+ */
+import { X509Certificate } from 'node:crypto';
+import { connect as netConnect, Socket } from 'node:net';
+import { connect as tlsConnect, ConnectionOptions, TLSSocket } from 'node:tls';
+import { redact, run } from './harness';
+
+export const HOST = '127.0.0.1';
+
+/** One SMTP reply: the code and the text of every line. */
+export interface SmtpReply {
+  readonly code: number;
+  readonly lines: readonly string[];
+  /** All lines joined with '\n', without the codes. */
+  readonly text: string;
+}
+
+/** Raised when the server closes the connection while a reply is awaited. */
+export class ConnectionClosed extends Error {}
+
+/** A line-oriented SMTP client; switch to TLS with `startTls()` or connect with `implicitTls`. */
+export class SmtpSession {
+  /**
+   * Connects and reads the banner. With `implicitTls`, TLS starts with the first byte (port 465) and the
+   * banner is read inside TLS.
+   */
+  public static async open(port: number, options: { implicitTls?: ConnectionOptions; timeoutMs?: number } = {}): Promise<SmtpSession> {
+    const timeoutMs = options.timeoutMs ?? 15_000;
+    const socket = options.implicitTls
+      ? await new Promise<TLSSocket>((resolve, reject) => {
+          const s = tlsConnect({ host: HOST, port, servername: undefined, ...options.implicitTls }, () => resolve(s));
+          s.once('error', reject);
+        })
+      : await new Promise<Socket>((resolve, reject) => {
+          const s = netConnect({ host: HOST, port }, () => resolve(s));
+          s.once('error', reject);
+        });
+    const session = new SmtpSession(socket, timeoutMs);
+    session.banner = await session.read();
+    return session;
+  }
+
+  public banner!: SmtpReply;
+  /** Everything sent and received, for failure messages (AUTH payloads redacted). */
+  public readonly transcript: string[] = [];
+  private socket: Socket;
+  private buffer = '';
+  private waiting?: { resolve: () => void };
+  private closedFlag = false;
+  private error?: Error;
+  /** Resolves when the server closed the connection. */
+  public closed: Promise<void>;
+  private resolveClosed!: () => void;
+
+  private constructor(socket: Socket, private readonly timeoutMs: number) {
+    this.socket = socket;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.attach(socket);
+  }
+
+  /** The TLS socket once TLS is active. */
+  public get tls(): TLSSocket | undefined {
+    return this.socket instanceof TLSSocket ? this.socket : undefined;
+  }
+
+  public get isClosed(): boolean {
+    return this.closedFlag;
+  }
+
+  private attach(socket: Socket): void {
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      this.wake();
+    });
+    socket.on('error', (e) => {
+      this.error = e;
+      this.wake();
+    });
+    socket.on('close', () => {
+      if (socket !== this.socket) return;
+      this.closedFlag = true;
+      this.resolveClosed();
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.resolve();
+  }
+
+  /** Reads one (possibly multi-line) reply. */
+  public async read(): Promise<SmtpReply> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const reply = this.takeReply();
+      if (reply) {
+        this.transcript.push(...reply.lines.map((l) => `S: ${reply.code}${l === '' ? '' : ` ${l}`}`));
+        return reply;
+      }
+      if (this.error) throw new ConnectionClosed(`connection error: ${this.error.message}\n${this.dump()}`);
+      if (this.closedFlag) throw new ConnectionClosed(`server closed the connection\n${this.dump()}`);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`no SMTP reply within ${this.timeoutMs} ms\n${this.dump()}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        this.waiting = {
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+      });
+    }
+  }
+
+  private takeReply(): SmtpReply | undefined {
+    const lines: string[] = [];
+    let offset = 0;
+    for (;;) {
+      const end = this.buffer.indexOf('\n', offset);
+      if (end < 0) return undefined;
+      const line = this.buffer.slice(offset, end).replace(/\r$/, '');
+      offset = end + 1;
+      const match = /^(\d{3})([ -])(.*)$/.exec(line);
+      if (!match) throw new Error(`malformed SMTP reply line ${JSON.stringify(line)}\n${this.dump()}`);
+      lines.push(match[3]);
+      if (match[2] === ' ') {
+        this.buffer = this.buffer.slice(offset);
+        return { code: Number(match[1]), lines, text: lines.join('\n') };
+      }
+    }
+  }
+
+  /** Sends a line without waiting. */
+  public write(line: string): void {
+    this.transcript.push(`C: ${/^AUTH /i.test(line) ? 'AUTH [redacted]' : line}`);
+    this.socket.write(`${line}\r\n`);
+  }
+
+  /** Sends a command and reads its reply. */
+  public async command(line: string): Promise<SmtpReply> {
+    this.write(line);
+    return this.read();
+  }
+
+  /** EHLO; returns the reply and the extension keywords (upper case, first word of each line after the greeting). */
+  public async ehlo(name = 'client.test'): Promise<{ reply: SmtpReply; extensions: string[] }> {
+    const reply = await this.command(`EHLO ${name}`);
+    if (reply.code !== 250) throw new Error(`EHLO refused: ${reply.code} ${reply.text}\n${this.dump()}`);
+    return { reply, extensions: reply.lines.slice(1).map((l) => l.split(' ')[0].toUpperCase()) };
+  }
+
+  /** The AUTH mechanisms offered in an EHLO reply, or undefined when AUTH is not offered. */
+  public static authMechanisms(ehloReply: SmtpReply): string[] | undefined {
+    const line = ehloReply.lines.slice(1).find((l) => /^AUTH[ =]/i.test(l));
+    return line?.slice(5).trim().split(/\s+/);
+  }
+
+  /**
+   * STARTTLS, then the TLS handshake on the same socket. Resolves with the TLS socket; rejects when the
+   * server refuses STARTTLS or the handshake fails.
+   */
+  public async startTls(options: ConnectionOptions = {}): Promise<TLSSocket> {
+    const reply = await this.command('STARTTLS');
+    if (reply.code !== 220) throw new Error(`STARTTLS refused: ${reply.code} ${reply.text}`);
+    if (this.buffer !== '') throw new Error('server sent data after 220 to STARTTLS');
+    const plain = this.socket;
+    plain.removeAllListeners('data');
+    const secure = await new Promise<TLSSocket>((resolve, reject) => {
+      const s = tlsConnect({ socket: plain, rejectUnauthorized: false, ...options }, () => resolve(s));
+      s.once('error', reject);
+    });
+    this.socket = secure;
+    this.attach(secure);
+    return secure;
+  }
+
+  /** MAIL FROM, RCPT TO for each recipient, DATA; returns every reply (stops at the first refusal). */
+  public async sendMail(from: string, recipients: readonly string[], message: string): Promise<SmtpReply[]> {
+    const replies: SmtpReply[] = [];
+    const mail = await this.command(`MAIL FROM:<${from}>`);
+    replies.push(mail);
+    if (mail.code !== 250) return replies;
+    for (const rcpt of recipients) {
+      const reply = await this.command(`RCPT TO:<${rcpt}>`);
+      replies.push(reply);
+      if (reply.code !== 250) return replies;
+    }
+    const data = await this.command('DATA');
+    replies.push(data);
+    if (data.code !== 354) return replies;
+    const body = message.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
+    this.socket.write(`${body}\r\n.\r\n`);
+    this.transcript.push('C: <message>', 'C: .');
+    replies.push(await this.read());
+    return replies;
+  }
+
+  /** QUIT (if still connected) and close. */
+  public async quit(): Promise<void> {
+    if (!this.closedFlag) {
+      try {
+        await this.command('QUIT');
+      } catch {
+        // already gone
+      }
+    }
+    this.socket.destroy();
+  }
+
+  public destroy(): void {
+    this.socket.destroy();
+  }
+
+  public dump(): string {
+    return `--- SMTP transcript ---\n${this.transcript.join('\n')}`;
+  }
+}
+
+/** A short RFC 5322 message with a unique subject, to find it in a mailbox. */
+export function testMessage(subject: string, from = 'sender@client.test', to = 'root@localhost'): string {
+  return [`From: <${from}>`, `To: <${to}>`, `Subject: ${subject}`, `Date: ${new Date().toUTCString()}`, '', `Body of ${subject}.`].join('\n');
+}
+
+/** Result of one `openssl s_client` run. */
+export interface SClientResult {
+  readonly code: number;
+  /** stdout + stderr. */
+  readonly output: string;
+  /** Whether a TLS handshake completed (s_client printed a negotiated cipher). */
+  readonly handshake: boolean;
+  /** "Cipher is X" of the session, or undefined. */
+  readonly cipher?: string;
+  /** Negotiated protocol, e.g. TLSv1.3. */
+  readonly protocol?: string;
+  /** New or Reused. */
+  readonly reused: boolean;
+  /** The certificates the server sent (with -showcerts), leaf first. */
+  readonly chain: X509Certificate[];
+  /** Lines of SMTP replies the server sent after the handshake (e.g. "250 2.1.0 Ok"). */
+  readonly smtpLines: string[];
+}
+
+export interface SClientOptions {
+  /** Implicit TLS (port 465): no -starttls. */
+  readonly implicitTls?: boolean;
+  /** Extra s_client arguments. */
+  readonly args?: readonly string[];
+  /** Lines sent after the handshake (CRLF added); QUIT is appended. */
+  readonly send?: readonly string[];
+  readonly timeoutMs?: number;
+}
+
+/** Runs `openssl s_client -connect 127.0.0.1:PORT [-starttls smtp] -showcerts ...`, sends `send` then QUIT. */
+export async function sClient(port: number, options: SClientOptions = {}): Promise<SClientResult> {
+  const args = [
+    's_client',
+    '-connect', `${HOST}:${port}`,
+    ...(options.implicitTls ? [] : ['-starttls', 'smtp']),
+    '-showcerts',
+    '-ign_eof',
+    ...(options.args ?? []),
+  ];
+  const input = [...(options.send ?? []), 'QUIT'].map((l) => `${l}\r\n`).join('');
+  const result = await run('openssl', args, { input, timeoutMs: options.timeoutMs ?? 20_000 });
+  const output = redact(result.stdout + result.stderr);
+  const session = /^(New|Reused), (\S+), Cipher is (\S+)/m.exec(output);
+  const cipher = session && session[3] !== '(NONE)' ? session[3] : undefined;
+  const chain = (output.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((pem) => new X509Certificate(pem));
+  return {
+    code: result.code,
+    output,
+    handshake: cipher !== undefined,
+    cipher,
+    protocol: session && session[2] !== '(NONE)' ? session[2] : undefined,
+    reused: session?.[1] === 'Reused',
+    chain,
+    // s_client consumes the plaintext part of the dialogue itself; what it prints is the server's TLS-side output.
+    smtpLines: result.stdout.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => /^\d{3}[ -]/.test(l)),
+  };
+}
+
+/** Result of a swaks run. */
+export interface SwaksResult {
+  readonly code: number;
+  /** The transcript, AUTH lines redacted. */
+  readonly transcript: string;
+  /** Server reply lines ("<~ 250 ..." / "<- 250 ..."), without the arrow. */
+  readonly replies: string[];
+}
+
+/** Runs swaks against 127.0.0.1:PORT. `args` are swaks options (e.g. --tls, --auth PLAIN ...). */
+export async function swaks(port: number, args: readonly string[], timeoutMs = 30_000): Promise<SwaksResult> {
+  const result = await run('swaks', ['--server', HOST, '--port', String(port), '--helo', 'client.test', '--timeout', '15', ...args], { timeoutMs });
+  const transcript = (result.stdout + result.stderr)
+    .split('\n')
+    .map((l) => (/^\s*[~-]> AUTH /.test(l) || /^\s*[~-]> [A-Za-z0-9+/=]{8,}$/.test(l) ? l.replace(/>.*/, '> [redacted]') : l))
+    .join('\n');
+  const replies = transcript
+    .split('\n')
+    .map((l) => /^\s*<[~-]\*?\s+(\d{3}[ -].*)$/.exec(l)?.[1])
+    .filter((l): l is string => l !== undefined);
+  return { code: result.code, transcript: redact(transcript), replies };
+}
+
+/** Polls `check` until it returns a value or the time is up. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
