@@ -3,10 +3,11 @@ import { DeployFile, TLS_DIRECTORY } from '../lib/deploy-file';
 import type { TableEntry } from '../lib/lookup-table';
 import { hashLinks } from '../lib/pki/subject-hash';
 import type { ClientCertSpec } from '../lib/server-spec';
-import { integer, safeText } from '../lib/values';
+import { ConfigError } from '../lib/diagnostics';
+import { integer, literal, safeText } from '../lib/values';
 import { ClientIdentity, readCaCertificates } from './certificates';
 import { FingerprintDigest, TableType } from './enums';
-import { checked, constructError, reportDiagnostics } from './errors';
+import { checked, constructError, oneOf, reportDiagnostics } from './errors';
 import { PostfixServer } from './postfix-server';
 
 /** One `check_ccert_access` rule: a client certificate and the access(5) action for it. */
@@ -95,6 +96,17 @@ export interface ClientCertPolicyProps {
   readonly tableType?: TableType;
 }
 
+/** access(5) actions a client-certificate rule may use; anything else makes Postfix answer 451 at run time. */
+const ACCESS_ACTION = /^(?:OK|DUNNO|REJECT|DEFER|DEFER_IF_REJECT|DEFER_IF_PERMIT|HOLD|DISCARD|WARN|INFO|PREPEND|FILTER|REDIRECT|BCC|[45]\d\d)(?:\s.*)?$/i;
+
+function accessAction(action: string): string {
+  literal('access action', action);
+  if (!ACCESS_ACTION.test(action)) {
+    throw new ConfigError(`access action ${JSON.stringify(action)} is not an access(5) action: start it with OK, DUNNO, REJECT, DEFER, HOLD, DISCARD or a 4xx/5xx code`);
+  }
+  return action;
+}
+
 const CA_FILE = `${TLS_DIRECTORY}/client-ca.pem`;
 const CA_PATH = `${TLS_DIRECTORY}/capath`;
 
@@ -108,7 +120,8 @@ export class ClientCertPolicy extends Construct {
   constructor(scope: Construct, id: string, props: ClientCertPolicyProps = {}) {
     super(scope, id);
     const server = PostfixServer.of(this);
-    const digest = props.fingerprintDigest ?? FingerprintDigest.SHA256;
+    const digest = checked(this, () => oneOf('fingerprintDigest', props.fingerprintDigest ?? FingerprintDigest.SHA256, FingerprintDigest));
+    checked(this, () => oneOf('tableType', props.tableType ?? TableType.HASH, TableType));
     const publicKey = props.matchPublicKey ?? false;
     const deployTimeCaFile = props.trustedCaPems ?? [];
     const deployTimeCapath = props.capathCaPems ?? [];
@@ -129,7 +142,7 @@ export class ClientCertPolicy extends Construct {
       ? entries(props.relayClients, (c) => checked(this, () => safeText('client name', c.name)))
       : undefined;
     const rules = props.accessRules;
-    const access = rules ? entries(rules.map((r) => r.client), (_c, i) => checked(this, () => safeText('access action', rules[i].action))) : undefined;
+    const access = rules ? entries(rules.map((r) => r.client), (_c, i) => checked(this, () => accessAction(rules[i].action))) : undefined;
     const anyMode = relay !== undefined || access !== undefined || (props.permitAllClientCertificates ?? false);
     const knownCas = new Set([...caFileCerts, ...capathCerts].map((pem) => pem.trim())).size;
     const deployTimeCas = deployTimeCaFile.length + deployTimeCapath.length;

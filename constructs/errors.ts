@@ -30,3 +30,12 @@ export function reportDiagnostics(scope: IConstruct, diagnostics: readonly Diagn
   }
   for (const w of diagnostics) Annotations.of(scope).addWarning(`[${w.rule}] ${w.message}`);
 }
+
+/** Refuses a value outside an enum, for callers without TypeScript's checks (JavaScript, jsii languages). */
+export function oneOf<T extends string>(what: string, value: T, members: Record<string, T>): T {
+  const allowed = Object.values(members);
+  if (!allowed.includes(value)) {
+    throw new ConfigError(`${what} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+  }
+  return value;
+}

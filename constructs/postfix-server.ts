@@ -3,7 +3,8 @@ import { Construct, IConstruct } from 'constructs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { DeployFile } from '../lib/deploy-file';
-import { Diagnostic, Severity } from '../lib/diagnostics';
+import { ConfigError, Diagnostic, Severity } from '../lib/diagnostics';
+import { accessSync, constants } from 'node:fs';
 import type { MainCfParameter } from '../lib/main-cf';
 import { renderServer, RenderedServer } from '../lib/render-server';
 import type { SaslSpec, ServerSpec } from '../lib/server-spec';
@@ -19,12 +20,12 @@ import { TlsServer } from './tls-server';
 export class SaslBackend {
   /** Dovecot's auth socket, relative to the queue directory. */
   public static dovecot(socketPath: string = 'private/auth'): SaslBackend {
-    return new SaslBackend({ type: 'dovecot', path: socketPath });
+    return new SaslBackend({ type: 'dovecot', path: word('dovecot socket path', socketPath) });
   }
 
   /** Cyrus SASL with the given application name (reads `<name>.conf`, e.g. /etc/postfix/sasl/smtpd.conf). */
   public static cyrus(applicationName: string = 'smtpd'): SaslBackend {
-    return new SaslBackend({ type: 'cyrus', path: applicationName });
+    return new SaslBackend({ type: 'cyrus', path: word('Cyrus application name', applicationName) });
   }
 
   /**
@@ -33,9 +34,15 @@ export class SaslBackend {
    * the submission ports only offer over TLS.
    */
   public static cyrusSasldb(credentialsFile: string): SaslBackend {
+    const file = resolve(credentialsFile);
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new ConfigError(`SASL credentials file ${JSON.stringify(credentialsFile)} cannot be read: create it with one "user password" line per user (mode 0600)`);
+    }
     return new SaslBackend({ type: 'cyrus', path: 'smtpd' }, [
       { containerPath: SASL_CONFIG, content: SASLDB_CONFIG, secret: false },
-      { containerPath: SASL_CREDENTIALS, sourcePath: resolve(credentialsFile), secret: true },
+      { containerPath: SASL_CREDENTIALS, sourcePath: file, secret: true },
     ]);
   }
 
@@ -156,7 +163,7 @@ export class PostfixServer extends Construct {
       (props.localDomains ?? []).forEach((d) => hostname('local domain', d));
       for (const network of props.trustedNetworks ?? []) {
         word('trusted network', network);
-        if (!CIDR.test(network)) throw new Error(`trusted network ${JSON.stringify(network)} is not an address or CIDR block (e.g. 192.0.2.0/24, [2001:db8::]/32)`);
+        if (!CIDR.test(network)) throw new ConfigError(`trusted network ${JSON.stringify(network)} is not an address or CIDR block (e.g. 192.0.2.0/24, [2001:db8::]/32)`);
       }
       absolutePath('maillogFile', props.maillogFile ?? '/dev/stdout');
       for (const [name, value] of Object.entries(props.additionalParameters ?? {})) {

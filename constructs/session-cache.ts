@@ -1,10 +1,12 @@
 import { Construct } from 'constructs';
+import { ConfigError } from '../lib/diagnostics';
 import type { SessionCacheDatabaseType, SessionCacheSpec } from '../lib/server-spec';
 import { absolutePath, integer } from '../lib/values';
 import { checked } from './errors';
 import { PostfixServer } from './postfix-server';
 
 const DEFAULT_CACHE_PATH = '/var/lib/postfix/smtpd_scache';
+const SESSION_CACHE_TYPES: readonly SessionCacheDatabaseType[] = ['btree', 'lmdb', 'hash', 'texthash'];
 
 /** Where resumable TLS sessions live. */
 export class SessionStore {
@@ -23,6 +25,9 @@ export class SessionStore {
 
   /** Any other cache type, e.g. `hash` (refused types such as `texthash` give a clear error at synth). */
   public static of(type: string, path: string = DEFAULT_CACHE_PATH): SessionStore {
+    if (!SESSION_CACHE_TYPES.includes(type as SessionCacheDatabaseType)) {
+      throw new ConfigError(`session cache type ${JSON.stringify(type)} is not one of ${SESSION_CACHE_TYPES.join(', ')}: use SessionStore.lmdb or SessionStore.btree`);
+    }
     return new SessionStore(type as SessionCacheDatabaseType, path);
   }
 

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import type { SubmissionSpec } from '../lib/server-spec';
 import { integer } from '../lib/values';
 import { SubmissionMode } from './enums';
-import { checked } from './errors';
+import { checked, oneOf } from './errors';
 import { PostfixServer, checkListenAddress } from './postfix-server';
 
 /** Props of a `SubmissionPort`. */
@@ -47,7 +47,7 @@ export class SubmissionPort extends Construct {
   constructor(scope: Construct, id: string, props: SubmissionPortProps = {}) {
     super(scope, id);
     const server = PostfixServer.of(this);
-    const mode = props.mode ?? SubmissionMode.STARTTLS;
+    const mode = checked(this, () => oneOf('mode', props.mode ?? SubmissionMode.STARTTLS, SubmissionMode));
     const port = props.port ?? (mode === SubmissionMode.WRAPPER ? 465 : 587);
     checked(this, () => integer('port', port, 1, 65535));
     if (props.listenAddress !== undefined) checkListenAddress(this, props.listenAddress);

@@ -1,12 +1,14 @@
 import { Construct } from 'constructs';
 import { resolve } from 'node:path';
-import { ensureCustomDhParams, ffdheGroupPem } from '../lib/pki/dh';
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../lib/diagnostics';
+import { ensureCustomDhParams, ffdheGroupPem, primeBitsOf } from '../lib/pki/dh';
 import { DeployFile, TLS_DIRECTORY } from '../lib/deploy-file';
 import type { TlsSpec } from '../lib/server-spec';
 import { absolutePath, integer, word } from '../lib/values';
 import { ServerCertificate } from './certificates';
 import { CipherGrade, SecurityLevel, TlsProtocol } from './enums';
-import { checked, constructError, isUnresolved, reportDiagnostics } from './errors';
+import { checked, constructError, isUnresolved, oneOf, reportDiagnostics } from './errors';
 import { PostfixServer } from './postfix-server';
 import { TlsProfile } from './tls-profile';
 
@@ -33,7 +35,17 @@ export class DhParameters {
 
   /** A PEM "DH PARAMETERS" file (e.g. one generated once with `openssl dhparam -out dh.pem 2048`). */
   public static fromFile(path: string): DhParameters {
-    return new DhParameters(resolve(path), undefined);
+    const file = resolve(path);
+    let pem: string;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`DH parameter file ${JSON.stringify(path)} cannot be read: ${(e as Error).message}`);
+    }
+    if (primeBitsOf(pem) === undefined) {
+      throw new ConfigError(`DH parameter file ${JSON.stringify(path)} holds no PEM "DH PARAMETERS": generate one with openssl dhparam`);
+    }
+    return new DhParameters(file, undefined);
   }
 
   /** PEM "DH PARAMETERS" content known at synth time (public material). */
@@ -171,10 +183,14 @@ export class TlsServer extends Construct {
         throw constructError(this, 'securityLevel and the obsolete useTls/enforceTls are both set: keep securityLevel only');
       }
       obsoleteForm = props.useTls !== undefined ? `smtpd_use_tls = ${props.useTls ? 'yes' : 'no'}` : `smtpd_enforce_tls = ${props.enforceTls ? 'yes' : 'no'}`;
-      securityLevel = props.enforceTls ? SecurityLevel.ENCRYPT : props.useTls || props.enforceTls === false ? SecurityLevel.MAY : SecurityLevel.NONE;
+      securityLevel = props.enforceTls ? SecurityLevel.ENCRYPT : props.useTls ? SecurityLevel.MAY : SecurityLevel.NONE;
     }
     const logLevel = props.logLevel ?? 1;
     checked(this, () => {
+      oneOf('securityLevel', securityLevel, SecurityLevel);
+      if (props.minimumProtocol !== undefined) oneOf('minimumProtocol', props.minimumProtocol, TlsProtocol);
+      if (props.cipherGrade !== undefined) oneOf('cipherGrade', props.cipherGrade, CipherGrade);
+      if (props.mandatoryCipherGrade !== undefined) oneOf('mandatoryCipherGrade', props.mandatoryCipherGrade, CipherGrade);
       integer('logLevel', logLevel, 0, 4);
       if (props.starttlsTimeoutSeconds !== undefined && !isUnresolved(props.starttlsTimeoutSeconds)) {
         integer('starttlsTimeoutSeconds', props.starttlsTimeoutSeconds, 1, 3600);
@@ -183,7 +199,7 @@ export class TlsServer extends Construct {
         if (isUnresolved(cipher)) continue;
         word('excluded cipher', cipher);
         if (!CIPHER_NAME.test(cipher)) {
-          throw new Error(`excluded cipher ${JSON.stringify(cipher)} is not an OpenSSL cipher name or alias (e.g. aNULL, MD5, kRSA)`);
+          throw new ConfigError(`excluded cipher ${JSON.stringify(cipher)} is not an OpenSSL cipher name or alias (e.g. aNULL, MD5, kRSA)`);
         }
       }
     });

@@ -1,5 +1,5 @@
 import { ConfigError } from './diagnostics';
-import { safeText, word } from './values';
+import { literal, safeText, word } from './values';
 
 /** Lookup table types this library renders. `texthash` and `inline` need no postmap. */
 export type TableType = 'texthash' | 'hash' | 'lmdb' | 'btree' | 'inline';
@@ -31,9 +31,10 @@ function checkEntry(table: string, entry: TableEntry, inline: boolean): void {
   if (entry.value === '') throw new ConfigError(`value of ${entry.key} in table ${table} is empty: give a value`);
   if (inline && /[\s,{}=]/.test(entry.value)) {
     throw new ConfigError(
-      `value of ${entry.key} in inline table ${table} must be one word without ',', '=', braces or spaces: use a file-based table`,
+      `value ${JSON.stringify(entry.value)} of ${entry.key} in inline table ${table} must be one word without ',', '=', braces or spaces: use a file-based table`,
     );
   }
+  if (inline) literal(`value of ${entry.key} in inline table ${table}`, entry.value);
   if (inline && entry.key.includes('=')) {
     throw new ConfigError(`key ${JSON.stringify(entry.key)} of inline table ${table} must not contain '='`);
   }

@@ -36,7 +36,7 @@ function certificateParameters(tls: TlsSpec): MainCfParameter[] {
 
 function tlsPolicyParameters(tls: TlsSpec): MainCfParameter[] {
   const out = [
-    param('smtpd_tls_security_level', tls.securityLevel),
+    param('smtpd_tls_security_level', word('security level', tls.securityLevel)),
     param('smtpd_tls_loglevel', integer('TLS log level', tls.logLevel, 0, 4)),
   ];
   if (tls.receivedHeader) out.push(param('smtpd_tls_received_header', yesNo(true)));
@@ -111,7 +111,7 @@ function sessionCacheParameters(spec: ServerSpec): MainCfParameter[] {
   if (!cache) return [];
   const out: MainCfParameter[] = [];
   if (cache.database) {
-    out.push(param('smtpd_tls_session_cache_database', `${cache.database.type}:${absolutePath('session cache path', cache.database.path)}`));
+    out.push(param('smtpd_tls_session_cache_database', `${word('session cache type', cache.database.type)}:${absolutePath('session cache path', cache.database.path)}`));
   }
   if (cache.timeoutSeconds !== undefined) {
     out.push(param('smtpd_tls_session_cache_timeout', duration('session cache timeout', cache.timeoutSeconds)));

@@ -2,6 +2,7 @@ import { Container, ContainerUpload } from '@cdktf/provider-docker/lib/container
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
+import { isIP } from 'node:net';
 import { constructError } from '../errors';
 import { PostfixServer } from '../postfix-server';
 import { PostfixImage } from './postfix-image';
@@ -41,6 +42,8 @@ export interface PostfixContainerProps {
 }
 
 const QUEUE_DIRECTORY = '/var/spool/postfix';
+const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'];
 
 /** One Docker container running a `PostfixServer`, with a persistent queue volume and a healthcheck. */
 export class PostfixContainer extends Construct {
@@ -51,10 +54,18 @@ export class PostfixContainer extends Construct {
     super(scope, id);
     const { server } = props;
     const name = props.containerName ?? `postfix-${server.node.id.toLowerCase()}`;
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
+    if (!DOCKER_NAME.test(name)) {
       throw constructError(this, `container name ${JSON.stringify(name)} is invalid: use letters, digits, '_', '.', '-'`);
     }
-    this.queueVolume = new Volume(this, 'Queue', { name: props.queueVolumeName ?? `postfix-queue-${name}` });
+    const volumeName = props.queueVolumeName ?? `postfix-queue-${name}`;
+    if (!DOCKER_NAME.test(volumeName)) throw constructError(this, `queueVolumeName ${JSON.stringify(volumeName)} is invalid: use letters, digits, '_', '.', '-'`);
+    const restart = props.restart ?? 'unless-stopped';
+    if (!RESTART_POLICIES.includes(restart)) {
+      throw constructError(this, `restart ${JSON.stringify(restart)} is not a Docker restart policy: use one of ${RESTART_POLICIES.join(', ')}`);
+    }
+    const publishAddress = props.publishAddress ?? '0.0.0.0';
+    if (isIP(publishAddress) === 0) throw constructError(this, `publishAddress ${JSON.stringify(publishAddress)} is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`);
+    this.queueVolume = new Volume(this, 'Queue', { name: volumeName });
     const listeners = server.listeners();
     const probe = listeners.find((l) => !l.implicitTls) ?? listeners[0];
     if (!probe) throw constructError(this, `server ${server.node.path} has no SMTP or submission service to run`);
@@ -62,12 +73,12 @@ export class PostfixContainer extends Construct {
     this.container = new Container(this, 'Container', {
       name,
       image: props.image.imageRef,
-      restart: props.restart ?? 'unless-stopped',
+      restart,
       mustRun: true,
       networkMode: props.hostNetwork ? 'host' : undefined,
       ports: props.hostNetwork
         ? undefined
-        : listeners.map((l) => ({ internal: l.port, external: l.port, ip: props.publishAddress ?? '0.0.0.0' })),
+        : listeners.map((l) => ({ internal: l.port, external: l.port, ip: publishAddress })),
       volumes: [{ volumeName: this.queueVolume.name, containerPath: QUEUE_DIRECTORY }],
       healthcheck: {
         test: ['CMD', '/usr/local/bin/healthcheck.sh', String(probe.port), probe.implicitTls ? 'tls' : 'plain'],

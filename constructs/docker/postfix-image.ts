@@ -3,11 +3,14 @@ import { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { constructError } from '../errors';
 
 /** The directory with the shipped Dockerfile (Debian bookworm-slim, postfix, postfix-lmdb, openssl). */
 export const DOCKER_CONTEXT = resolve(__dirname, '..', '..', 'docker');
 
 /** Default tag of the image built from the shipped Dockerfile. */
+const IMAGE_REFERENCE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
 export const DEFAULT_IMAGE_NAME = 'postfix-tls-cdktf:latest';
 
 /** Props of a `PostfixImage`. */
@@ -35,6 +38,9 @@ export class PostfixImage extends Construct {
 
   constructor(scope: Construct, id: string, props: PostfixImageProps = {}) {
     super(scope, id);
+    if (props.existingImageName !== undefined && !IMAGE_REFERENCE.test(props.existingImageName)) {
+      throw constructError(this, `existingImageName ${JSON.stringify(props.existingImageName)} is not an image reference (e.g. registry.example.com/postfix:1.2)`);
+    }
     const image = props.existingImageName
       ? new Image(this, 'Image', { name: props.existingImageName, keepLocally: true })
       : new Image(this, 'Image', {

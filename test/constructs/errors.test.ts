@@ -313,3 +313,13 @@ describe('warnings are cdktf annotations, not errors', () => {
     expect(fullSynthAnnotations(app)).toEqual([]);
   });
 });
+
+describe('factories refuse values that can never work, before any construct exists', () => {
+  test.each([
+    ['DhParameters.ffdhe(1024)', () => DhParameters.ffdhe(1024), 'DhParameters.ffdhe(1024): RFC 7919 defines 2048, 3072 and 4096 bits'],
+    ['DhParameters.fromPem without a DH block', () => DhParameters.fromPem('-----BEGIN CERTIFICATE-----'), 'DhParameters.fromPem needs a PEM "DH PARAMETERS" block'],
+    ['ClientIdentity.fromFingerprint with a colon-less value', () => ClientIdentity.fromFingerprint('ABCDEF', 'x'), 'fingerprint "ABCDEF" of client x is not hex pairs joined by \':\' (e.g. D7:04:2F:...)'],
+  ])('%s', (_name, create, message) => {
+    expect(errorOf(create).message).toBe(message);
+  });
+});

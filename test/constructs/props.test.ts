@@ -133,11 +133,11 @@ const CASES: PropCase[] = [
   { construct: 'PostfixServer', prop: 'sasl', variant: 'cyrus(name)', parts: () => ({ server: { sasl: SaslBackend.cyrus('submission') }, ...withSubmission }), main: ['smtpd_sasl_type = cyrus', 'smtpd_sasl_path = submission'] },
   {
     construct: 'PostfixServer', prop: 'sasl', variant: 'cyrusSasldb(file)',
-    parts: (t) => ({ server: { sasl: SaslBackend.cyrusSasldb(join(t.dir, 'credentials')) }, ...withSubmission }),
+    parts: (t) => ({ server: { sasl: SaslBackend.cyrusSasldb(t.saslCredentials) }, ...withSubmission }),
     main: ['smtpd_sasl_type = cyrus', 'smtpd_sasl_path = smtpd'],
     files: (files, t) => {
       expect(fileAt(files, '/etc/postfix/sasl/smtpd.conf').content).toContain('auxprop_plugin: sasldb');
-      expect(fileAt(files, '/etc/postfix/sasl/private/credentials')).toEqual({ containerPath: '/etc/postfix/sasl/private/credentials', sourcePath: join(t.dir, 'credentials'), secret: true });
+      expect(fileAt(files, '/etc/postfix/sasl/private/credentials')).toEqual({ containerPath: '/etc/postfix/sasl/private/credentials', sourcePath: t.saslCredentials, secret: true });
     },
   },
   {

@@ -61,6 +61,10 @@ export interface TestPki {
   readonly otherClientCa: CertificateFiles;
   readonly client: CertificateFiles;
   readonly client2: CertificateFiles;
+  /** A SASL credentials file (`user password` per line, mode 0600) for SaslBackend.cyrusSasldb. */
+  readonly saslCredentials: string;
+  /** The password in `saslCredentials`, to prove it never leaks. */
+  readonly saslPassword: string;
   readonly bad: BadInputs;
 }
 
@@ -100,9 +104,14 @@ export async function createTestPki(): Promise<TestPki> {
   const reversed = join(bad, 'reversed.chain.pem');
   writeFileSync(reversed, readFileSync(intermediate.certPath, 'utf8') + readFileSync(serverEcdsa.certPath, 'utf8'));
 
+  const saslPassword = 'correct-horse-battery-staple';
+  const saslCredentials = writeSecret(join(dir, 'sasl-credentials'), `alice@example.com ${saslPassword}\n`);
+
   return {
     dir,
     pki,
+    saslCredentials,
+    saslPassword,
     root,
     intermediate,
     serverRsa,
@@ -183,9 +192,17 @@ export const FIXED_FINGERPRINTS = {
   blocked: '11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00',
 } as const;
 
-/** A fresh `Testing.app()` (own tmp outdir) with one stack named `stack`. */
+let outdirRoot: string | undefined;
+// Testing.app() would leave one tmp outdir per app behind; these live under one root removed after each file.
+afterAll(() => {
+  if (outdirRoot) rmSync(outdirRoot, { recursive: true, force: true });
+  outdirRoot = undefined;
+});
+
+/** A fresh `Testing.app()` (own tmp outdir, removed after the test file) with one stack named `stack`. */
 export function newStack(id = 'stack'): { app: App; stack: TerraformStack } {
-  const app = Testing.app();
+  outdirRoot ??= mkdtempSync(join(tmpdir(), 'postfix-cdktf-test-'));
+  const app = Testing.app({ outdir: mkdtempSync(join(outdirRoot, 'app-')) });
   return { app, stack: new TerraformStack(app, id) };
 }
 

@@ -1,0 +1,255 @@
+/**
+ * The Docker layer, with cdktf's Testing matchers: the image builds the shipped docker/ directory with host
+ * networking, and the container gets the rendered files by content, private keys only by `source` path with a
+ * `source_hash`, a named queue volume, a healthcheck, a restart policy and ports (or host networking).
+ */
+import { Container } from '@cdktf/provider-docker/lib/container';
+import { Image } from '@cdktf/provider-docker/lib/image';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { Volume } from '@cdktf/provider-docker/lib/volume';
+import { Testing } from 'cdktf';
+import 'cdktf/lib/testing/adapters/jest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DEFAULT_IMAGE_NAME,
+  DOCKER_CONTEXT,
+  PostfixContainer,
+  PostfixContainerProps,
+  PostfixImage,
+  PostfixServer,
+  SaslBackend,
+  SubmissionMode,
+} from '../../index';
+import { buildServer, clientIdentity, errorOf, filesUnder, keyBodyLines, newStack, ServerParts, serverCert, TestPki, useTestPki } from '../helpers/fixtures';
+
+Testing.setupJest();
+const pki = useTestPki();
+
+interface Upload {
+  readonly file: string;
+  readonly content?: string;
+  readonly source?: string;
+  readonly source_hash?: string;
+}
+interface ContainerJson {
+  readonly name: string;
+  readonly image: string;
+  readonly upload: Upload[];
+  readonly ports?: { internal: number; external: number; ip: string }[];
+  readonly network_mode?: string;
+  readonly restart: string;
+  readonly must_run: boolean;
+  readonly volumes: { volume_name: string; container_path: string }[];
+  readonly healthcheck: { test: string[]; interval: string; timeout: string; retries: number; start_period: string };
+}
+
+/** A full mail server: dual certificates, client CA + relay client, sasldb credentials, 587 and 465. */
+function fullParts(t: TestPki): ServerParts {
+  return {
+    server: { sasl: SaslBackend.cyrusSasldb(credentialsFile(t)) },
+    tls: { certificates: [serverCert(t.serverEcdsa), serverCert(t.serverRsa)] },
+    clientCerts: { trustedCaFiles: [t.clientCa.certPath], relayClients: [clientIdentity(t.client, 'relay.example.net')] },
+    sessionCache: { timeoutSeconds: 3600 },
+    submissions: [{}, { mode: SubmissionMode.WRAPPER }],
+  };
+}
+
+function credentialsFile(t: TestPki): string {
+  return t.saslCredentials;
+}
+
+function synth(parts: ServerParts = fullParts(pki()), container: Partial<PostfixContainerProps> = {}, existingImageName?: string) {
+  const { app, stack } = newStack();
+  new DockerProvider(stack, 'docker', {});
+  const server = buildServer(stack, 'mx', pki(), parts);
+  const image = new PostfixImage(stack, 'Image', existingImageName ? { existingImageName } : {});
+  const construct = new PostfixContainer(stack, 'Container', { server, image, ...container });
+  const json = Testing.synth(stack, true);
+  const parsed = JSON.parse(json) as { resource: { docker_container: Record<string, ContainerJson>; docker_image: Record<string, Record<string, unknown>>; docker_volume: Record<string, { name: string }> } };
+  const [containerJson] = Object.values(parsed.resource.docker_container);
+  return { app, stack, server, construct, json, parsed, container: containerJson };
+}
+
+const uploadOf = (c: ContainerJson, file: string): Upload => {
+  const upload = c.upload.find((u) => u.file === file);
+  if (!upload) throw new Error(`no upload of ${file}`);
+  return upload;
+};
+
+describe('PostfixImage', () => {
+  test('builds the shipped docker/ directory with host networking, kept locally', () => {
+    const { json } = synth();
+    expect(existsSync(join(DOCKER_CONTEXT, 'Dockerfile'))).toBe(true);
+    expect(existsSync(join(DOCKER_CONTEXT, 'healthcheck.sh'))).toBe(true);
+    expect(json).toHaveResourceWithProperties(Image, {
+      name: DEFAULT_IMAGE_NAME,
+      keep_locally: true,
+      build: { context: DOCKER_CONTEXT, network_mode: 'host' },
+    });
+    expect(Testing.toHaveResourceWithProperties(json, Image.tfResourceType, { build: { network_mode: 'bridge' } })).toBe(false);
+  });
+
+  test('is rebuilt when the docker/ directory changes: a content digest trigger, stable across synths', () => {
+    const a = synth().parsed.resource.docker_image;
+    const b = synth().parsed.resource.docker_image;
+    const [image] = Object.values(a) as { triggers: { docker_context_sha256: string } }[];
+    expect(image.triggers.docker_context_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(b).toEqual(a);
+  });
+
+  test('existingImageName uses that image and builds nothing', () => {
+    const { json, parsed, container } = synth(undefined, {}, 'registry.example.com/postfix:1.2');
+    expect(json).toHaveResourceWithProperties(Image, { name: 'registry.example.com/postfix:1.2', keep_locally: true });
+    const [image] = Object.values(parsed.resource.docker_image);
+    expect(image.build).toBeUndefined();
+    expect(container.image).toMatch(/^\$\{docker_image\.[A-Za-z0-9_]+\.image_id\}$/);
+  });
+});
+
+describe('PostfixContainer', () => {
+  test('runs the image it was given', () => {
+    const { parsed, container } = synth();
+    const [imageId] = Object.keys(parsed.resource.docker_image);
+    expect(container.image).toBe(`\${docker_image.${imageId}.image_id}`);
+    expect(container.must_run).toBe(true);
+  });
+
+  test('uploads main.cf, master.cf and the lookup tables by content, exactly as rendered', () => {
+    const { server, container } = synth();
+    const rendered = server.render();
+    expect(uploadOf(container, '/etc/postfix/main.cf')).toEqual({ file: '/etc/postfix/main.cf', content: rendered.mainCf });
+    expect(uploadOf(container, '/etc/postfix/master.cf')).toEqual({ file: '/etc/postfix/master.cf', content: rendered.masterCf });
+    expect(rendered.tables).toHaveLength(1);
+    for (const table of rendered.tables) expect(uploadOf(container, table.path)).toEqual({ file: table.path, content: table.content });
+  });
+
+  test('uploads certificate chains and the client CA file by content', () => {
+    const { container } = synth();
+    expect(uploadOf(container, '/etc/postfix/tls/ecdsa.chain.pem').content).toBe(readFileSync(pki().serverEcdsa.chainPath, 'utf8'));
+    expect(uploadOf(container, '/etc/postfix/tls/rsa.chain.pem').content).toBe(readFileSync(pki().serverRsa.chainPath, 'utf8'));
+    expect(uploadOf(container, '/etc/postfix/tls/client-ca.pem').content).toContain(readFileSync(pki().clientCa.certPath, 'utf8').trim());
+  });
+
+  test('uploads private keys and SASL credentials ONLY by source path, with a source_hash', () => {
+    const { json, container } = synth();
+    const secrets = [
+      ['/etc/postfix/tls/private/ecdsa.key.pem', pki().serverEcdsa.keyPath],
+      ['/etc/postfix/tls/private/rsa.key.pem', pki().serverRsa.keyPath],
+      ['/etc/postfix/sasl/private/credentials', credentialsFile(pki())],
+    ];
+    for (const [file, source] of secrets) {
+      expect(uploadOf(container, file)).toEqual({ file, source, source_hash: `\${filesha256("${source}")}` });
+      expect(json).toHaveResourceWithProperties(Container, { upload: expect.arrayContaining([{ file, source, source_hash: `\${filesha256("${source}")}` }]) });
+    }
+    // Only the secrets travel by source; everything else is inline content.
+    expect(container.upload.filter((u) => u.source !== undefined).map((u) => u.file).sort()).toEqual(secrets.map(([file]) => file).sort());
+    expect(container.upload.filter((u) => u.source === undefined).every((u) => typeof u.content === 'string')).toBe(true);
+  });
+
+  test('the synthesized JSON never contains a private key, neither its label nor its body', () => {
+    const { app, json } = synth();
+    expect(json).not.toContain('PRIVATE KEY');
+    expect(json).not.toContain(pki().saslPassword);
+    for (const keyPath of [pki().serverEcdsa.keyPath, pki().serverRsa.keyPath]) {
+      for (const line of keyBodyLines(keyPath)) expect(json).not.toContain(line);
+    }
+    app.synth();
+    for (const file of filesUnder(app.outdir)) expect(readFileSync(file, 'utf8')).not.toContain('PRIVATE KEY');
+  });
+
+  test('mounts a named queue volume at /var/spool/postfix', () => {
+    const { json, parsed, container } = synth();
+    expect(json).toHaveResourceWithProperties(Volume, { name: 'postfix-queue-postfix-mx' });
+    const [volumeId] = Object.keys(parsed.resource.docker_volume);
+    expect(container.volumes).toEqual([{ volume_name: `\${docker_volume.${volumeId}.name}`, container_path: '/var/spool/postfix' }]);
+  });
+
+  test('queueVolumeName and containerName are used as given', () => {
+    const { json, container } = synth(undefined, { containerName: 'mail-1', queueVolumeName: 'mail-queue' });
+    expect(container.name).toBe('mail-1');
+    expect(json).toHaveResourceWithProperties(Volume, { name: 'mail-queue' });
+  });
+
+  test('the default container name derives from the server id', () => {
+    expect(synth().container.name).toBe('postfix-mx');
+  });
+
+  test('the healthcheck calls /usr/local/bin/healthcheck.sh on the SMTP port in plain mode', () => {
+    const { json, container } = synth();
+    expect(container.healthcheck).toEqual({ test: ['CMD', '/usr/local/bin/healthcheck.sh', '25', 'plain'], interval: '10s', timeout: '8s', start_period: '5s', retries: 3 });
+    expect(json).toHaveResourceWithProperties(Container, { healthcheck: expect.objectContaining({ test: ['CMD', '/usr/local/bin/healthcheck.sh', '25', 'plain'] }) });
+  });
+
+  test.each([
+    ['a custom SMTP port', { server: { smtpPort: 2525 } }, ['2525', 'plain']],
+    ['submission only (587)', { server: { smtpService: false, sasl: SaslBackend.cyrus() }, submissions: [{}] }, ['587', 'plain']],
+    ['submissions only (465, wrapper mode)', { server: { smtpService: false, sasl: SaslBackend.cyrus() }, submissions: [{ mode: SubmissionMode.WRAPPER }] }, ['465', 'tls']],
+    ['wrapper first, STARTTLS second: the plain port is probed', { server: { smtpService: false, sasl: SaslBackend.cyrus() }, submissions: [{ mode: SubmissionMode.WRAPPER }, {}] }, ['587', 'plain']],
+  ] as [string, ServerParts, string[]][])('the healthcheck probes the right port and mode: %s', (_name, parts, args) => {
+    expect(synth(parts).container.healthcheck.test).toEqual(['CMD', '/usr/local/bin/healthcheck.sh', ...args]);
+  });
+
+  test('the healthcheck script understands the modes the container passes', () => {
+    const script = readFileSync(join(DOCKER_CONTEXT, 'healthcheck.sh'), 'utf8');
+    expect(script).toContain('port="${1:-25}"');
+    expect(script).toContain('mode="${2:-plain}"');
+    expect(script).toContain('if [ "$mode" = tls ]');
+  });
+
+  test('the healthcheck reaches a service bound to one non-loopback address (the script only dials 127.0.0.1)', () => {
+    const { container } = synth({ server: { listenAddress: '192.0.2.25' } }, { hostNetwork: true });
+    expect(container.healthcheck.test.join(' ')).toContain('192.0.2.25');
+  });
+
+  test('restart policy: unless-stopped by default, as given otherwise', () => {
+    expect(synth().container.restart).toBe('unless-stopped');
+    expect(synth(undefined, { restart: 'always' }).container.restart).toBe('always');
+  });
+
+  test('publishes 25, 587 and 465 on 0.0.0.0 by default', () => {
+    const { json, container } = synth();
+    expect(container.network_mode).toBeUndefined();
+    expect(container.ports).toEqual([
+      { internal: 25, external: 25, ip: '0.0.0.0' },
+      { internal: 587, external: 587, ip: '0.0.0.0' },
+      { internal: 465, external: 465, ip: '0.0.0.0' },
+    ]);
+    expect(json).toHaveResourceWithProperties(Container, { ports: [25, 587, 465].map((internal) => expect.objectContaining({ internal })) });
+  });
+
+  test('publishAddress binds the published ports to that address', () => {
+    expect(synth(undefined, { publishAddress: '127.0.0.1' }).container.ports?.map((p) => p.ip)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+  });
+
+  test('hostNetwork: network_mode host and no published ports', () => {
+    const { json, container } = synth(undefined, { hostNetwork: true });
+    expect(container.network_mode).toBe('host');
+    expect(container.ports).toBeUndefined();
+    expect(json).toHaveResourceWithProperties(Container, { network_mode: 'host' });
+  });
+
+  test('a server with no service to run is refused', () => {
+    const { stack } = newStack();
+    const server = new PostfixServer(stack, 'idle', { hostname: 'idle.example.com', smtpService: false });
+    const e = errorOf(() => new PostfixContainer(stack, 'Container', { server, image: new PostfixImage(stack, 'Image') }));
+    expect(e.message).toBe('[stack/Container] server stack/idle has no SMTP or submission service to run');
+  });
+
+  test('one container per server: two servers in one stack get their own containers and volumes', () => {
+    const { stack } = newStack();
+    new DockerProvider(stack, 'docker', {});
+    const image = new PostfixImage(stack, 'Image');
+    const a = buildServer(stack, 'mx', pki());
+    const b = buildServer(stack, 'relay', pki(), { server: { publicMx: false, smtpPort: 2525 } });
+    new PostfixContainer(stack, 'MxContainer', { server: a, image });
+    new PostfixContainer(stack, 'RelayContainer', { server: b, image });
+    const json = Testing.synth(stack, true);
+    expect(json).toHaveResourceWithProperties(Container, { name: 'postfix-mx', ports: [expect.objectContaining({ internal: 25 })] });
+    expect(json).toHaveResourceWithProperties(Container, { name: 'postfix-relay', ports: [expect.objectContaining({ internal: 2525 })] });
+    expect(json).toHaveResourceWithProperties(Volume, { name: 'postfix-queue-postfix-relay' });
+    const containers = Object.values(JSON.parse(json).resource.docker_container) as ContainerJson[];
+    const mainCfOf = (c: ContainerJson) => uploadOf(c, '/etc/postfix/main.cf').content;
+    expect(mainCfOf(containers[0])).not.toBe(mainCfOf(containers[1]));
+  });
+});
