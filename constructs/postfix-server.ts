@@ -108,6 +108,17 @@ export interface PostfixServerProps {
    */
   readonly sasl?: SaslBackend;
   /**
+   * Most processes per service (`default_process_limit`), i.e. concurrent SMTP sessions per port.
+   * @default - Postfix's default, 100
+   */
+  readonly processLimit?: number;
+  /**
+   * Concurrent connections allowed from one client address (`smtpd_client_connection_count_limit`); 0 means
+   * no limit. Raise it for a relay that receives from a few busy clients.
+   * @default - Postfix's default, half of processLimit
+   */
+  readonly clientConnectionLimit?: number;
+  /**
    * Further main.cf parameters. Names the library renders from typed props are refused, as are
    * obsolete and unsafe ones; values are literal (no `$` expansion, no line breaks).
    * @default - none
@@ -160,6 +171,8 @@ export class PostfixServer extends Construct {
     this.hostname = checked(this, () => hostname('hostname', props.hostname));
     checked(this, () => {
       if (props.smtpPort !== undefined) integer('smtpPort', props.smtpPort, 1, 65535);
+      if (props.processLimit !== undefined) integer('processLimit', props.processLimit, 1, 100000);
+      if (props.clientConnectionLimit !== undefined) integer('clientConnectionLimit', props.clientConnectionLimit, 0, 100000);
       (props.localDomains ?? []).forEach((d) => hostname('local domain', d));
       for (const network of props.trustedNetworks ?? []) {
         word('trusted network', network);
@@ -231,6 +244,7 @@ export class PostfixServer extends Construct {
       sessionCache: this.sessionCache?._spec,
       sasl: p.sasl?._spec,
       submissions: this.submissions.map((s) => s._spec),
+      capacity: { processLimit: p.processLimit, clientConnectionLimit: p.clientConnectionLimit },
       additionalParameters,
     };
   }

@@ -211,6 +211,15 @@ export function renderServer(spec: ServerSpec): RenderedServer {
         param('smtpd_relay_restrictions', relayRestrictions.join(', ')),
       ],
     },
+    {
+      title: 'Capacity',
+      parameters: [
+        ...(spec.capacity.processLimit !== undefined ? [param('default_process_limit', integer('process limit', spec.capacity.processLimit, 1, 100000))] : []),
+        ...(spec.capacity.clientConnectionLimit !== undefined
+          ? [param('smtpd_client_connection_count_limit', integer('client connection limit', spec.capacity.clientConnectionLimit, 0, 100000))]
+          : []),
+      ],
+    },
     { title: 'Additional parameters', parameters: spec.additionalParameters.map(({ name, value }) => param(name, value)) },
   ];
 

@@ -106,5 +106,14 @@ export interface ServerSpec {
   readonly sessionCache?: SessionCacheSpec;
   readonly sasl?: SaslSpec;
   readonly submissions: readonly SubmissionSpec[];
+  readonly capacity: CapacitySpec;
   readonly additionalParameters: readonly MainCfParameter[];
+}
+
+/** Process and per-client limits; unset fields keep Postfix's defaults. */
+export interface CapacitySpec {
+  /** `default_process_limit`: most processes of one service, e.g. concurrent smtpd sessions. */
+  readonly processLimit?: number;
+  /** `smtpd_client_connection_count_limit`: concurrent connections from one client address (0 = no limit). */
+  readonly clientConnectionLimit?: number;
 }

@@ -47,6 +47,8 @@ const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
   mynetworks: 'PostfixServer trustedNetworks',
   maillog_file: 'PostfixServer maillogFile',
   compatibility_level: 'the library (it renders 3.6)',
+  default_process_limit: 'PostfixServer processLimit',
+  smtpd_client_connection_count_limit: 'PostfixServer clientConnectionLimit',
   tls_medium_cipherlist: 'TlsServer profile',
   tls_preempt_cipherlist: 'TlsServer profile',
   tls_append_default_CA: 'ClientCertPolicy appendDefaultCa',
@@ -259,6 +261,14 @@ function validateSubmissions(spec: ServerSpec, out: Diagnostic[]): void {
   }
 }
 
+function validateCapacity(spec: ServerSpec, out: Diagnostic[]): void {
+  const { processLimit, clientConnectionLimit } = spec.capacity;
+  const processes = processLimit ?? 100;
+  if (clientConnectionLimit !== undefined && clientConnectionLimit > processes) {
+    out.push(warning('client-limit-above-process-limit', `clientConnectionLimit ${clientConnectionLimit} exceeds processLimit ${processes}: one client could take every smtpd process. Keep it at or below processLimit`));
+  }
+}
+
 function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void {
   for (const { name, value } of spec.additionalParameters) {
     const forbidden = FORBIDDEN_PARAMETERS[name];
@@ -279,6 +289,7 @@ export function validateServer(spec: ServerSpec): Diagnostic[] {
   validateClientCerts(spec, out);
   validateSessionCache(spec, out);
   validateSubmissions(spec, out);
+  validateCapacity(spec, out);
   validateAdditionalParameters(spec, out);
   return out;
 }

@@ -126,6 +126,8 @@ const CASES: PropCase[] = [
     master: [{ service: 'smtp', line: 'smtp inet n - y - - smtpd' }, { service: 'pickup', type: 'unix', line: 'pickup unix n - y 60 1 pickup' }, { service: 'qmgr', type: 'unix', line: 'qmgr unix n - n 300 1 qmgr' }],
   },
   { construct: 'PostfixServer', prop: 'chroot', variant: 'default false', parts: () => ({}), master: [{ service: 'smtp', line: 'smtp inet n - n - - smtpd' }, { service: 'pickup', type: 'unix', line: 'pickup unix n - n 60 1 pickup' }] },
+  { construct: 'PostfixServer', prop: 'processLimit', variant: '300', parts: () => ({ server: { processLimit: 300 } }), main: ['default_process_limit = 300'] },
+  { construct: 'PostfixServer', prop: 'clientConnectionLimit', variant: '0 (no limit)', parts: () => ({ server: { clientConnectionLimit: 0 } }), main: ['smtpd_client_connection_count_limit = 0'] },
   { construct: 'PostfixServer', prop: 'maillogFile', variant: 'a file', parts: () => ({ server: { maillogFile: '/var/log/postfix.log' } }), main: ['maillog_file = /var/log/postfix.log'] },
   { construct: 'PostfixServer', prop: 'maillogFile', variant: 'default stdout', parts: () => ({}), main: ['maillog_file = /dev/stdout'] },
   { construct: 'PostfixServer', prop: 'sasl', variant: 'dovecot()', parts: () => ({ server: { sasl: SaslBackend.dovecot() }, ...withSubmission }), main: ['smtpd_sasl_type = dovecot', 'smtpd_sasl_path = private/auth'] },

@@ -45,7 +45,8 @@ export function baselineSpec(): ServerSpec {
       { id: 'sub', port: 587, mode: 'starttls', saslAuth: true, authOnly: true, requireClientCert: false },
       { id: 'subs', port: 465, mode: 'wrapper', saslAuth: true, authOnly: true, requireClientCert: false },
     ],
-    additionalParameters: [],
+    capacity: {},
+  additionalParameters: [],
   };
 }
 
