@@ -1,3 +1,4 @@
+import { quote } from '../lib/values';
 import { Token } from 'cdktf';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -147,7 +148,7 @@ export class ClientIdentity {
   public static fromFingerprint(fingerprint: string, name: string): ClientIdentity {
     if (!/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})+$/.test(fingerprint)) {
       throw new ConfigError(
-        `fingerprint ${JSON.stringify(fingerprint)} of client ${name} is not hex pairs joined by ':' (e.g. D7:04:2F:...)`,
+        `fingerprint ${quote(fingerprint)} of client ${quote(name)} is not hex pairs joined by ':' (e.g. D7:04:2F:...)`,
       );
     }
     return new ClientIdentity(name, undefined, fingerprint.toUpperCase());

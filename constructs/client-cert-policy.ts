@@ -4,7 +4,7 @@ import type { TableEntry } from '../lib/lookup-table';
 import { hashLinks } from '../lib/pki/subject-hash';
 import type { ClientCertSpec } from '../lib/server-spec';
 import { ConfigError } from '../lib/diagnostics';
-import { integer, literal, safeText } from '../lib/values';
+import { integer, literal, quote, safeText } from '../lib/values';
 import { ClientIdentity, readCaCertificates } from './certificates';
 import { FingerprintDigest, TableType } from './enums';
 import { checked, constructError, oneOf, reportDiagnostics } from './errors';
@@ -102,7 +102,7 @@ const ACCESS_ACTION = /^(?:OK|DUNNO|REJECT|DEFER|DEFER_IF_REJECT|DEFER_IF_PERMIT
 function accessAction(action: string): string {
   literal('access action', action);
   if (!ACCESS_ACTION.test(action)) {
-    throw new ConfigError(`access action ${JSON.stringify(action)} is not an access(5) action: start it with OK, DUNNO, REJECT, DEFER, HOLD, DISCARD or a 4xx/5xx code`);
+    throw new ConfigError(`access action ${quote(action)} is not an access(5) action: start it with OK, DUNNO, REJECT, DEFER, HOLD, DISCARD or a 4xx/5xx code`);
   }
   return action;
 }

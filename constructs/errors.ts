@@ -1,3 +1,4 @@
+import { quote } from '../lib/values';
 import { Annotations, Token } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { ConfigError, Diagnostic, Severity } from '../lib/diagnostics';
@@ -35,7 +36,7 @@ export function reportDiagnostics(scope: IConstruct, diagnostics: readonly Diagn
 export function oneOf<T extends string>(what: string, value: T, members: Record<string, T>): T {
   const allowed = Object.values(members);
   if (!allowed.includes(value)) {
-    throw new ConfigError(`${what} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+    throw new ConfigError(`${what} ${quote(value)} is not one of ${allowed.join(', ')}`);
   }
   return value;
 }

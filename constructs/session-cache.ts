@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ConfigError } from '../lib/diagnostics';
 import type { SessionCacheDatabaseType, SessionCacheSpec } from '../lib/server-spec';
-import { absolutePath, integer } from '../lib/values';
+import { absolutePath, integer, quote } from '../lib/values';
 import { checked } from './errors';
 import { PostfixServer } from './postfix-server';
 
@@ -26,7 +26,7 @@ export class SessionStore {
   /** Any other cache type, e.g. `hash` (refused types such as `texthash` give a clear error at synth). */
   public static of(type: string, path: string = DEFAULT_CACHE_PATH): SessionStore {
     if (!SESSION_CACHE_TYPES.includes(type as SessionCacheDatabaseType)) {
-      throw new ConfigError(`session cache type ${JSON.stringify(type)} is not one of ${SESSION_CACHE_TYPES.join(', ')}: use SessionStore.lmdb or SessionStore.btree`);
+      throw new ConfigError(`session cache type ${quote(type)} is not one of ${SESSION_CACHE_TYPES.join(', ')}: use SessionStore.lmdb or SessionStore.btree`);
     }
     return new SessionStore(type as SessionCacheDatabaseType, path);
   }

@@ -5,7 +5,7 @@ import { ConfigError } from '../lib/diagnostics';
 import { ensureCustomDhParams, ffdheGroupPem, primeBitsOf } from '../lib/pki/dh';
 import { DeployFile, TLS_DIRECTORY } from '../lib/deploy-file';
 import type { TlsSpec } from '../lib/server-spec';
-import { absolutePath, integer, word } from '../lib/values';
+import { absolutePath, integer, quote, word } from '../lib/values';
 import { ServerCertificate } from './certificates';
 import { CipherGrade, SecurityLevel, TlsProtocol } from './enums';
 import { checked, constructError, isUnresolved, oneOf, reportDiagnostics } from './errors';
@@ -40,10 +40,10 @@ export class DhParameters {
     try {
       pem = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new ConfigError(`DH parameter file ${JSON.stringify(path)} cannot be read: ${(e as Error).message}`);
+      throw new ConfigError(`DH parameter file ${quote(path)} cannot be read: ${(e as Error).message}`);
     }
     if (primeBitsOf(pem) === undefined) {
-      throw new ConfigError(`DH parameter file ${JSON.stringify(path)} holds no PEM "DH PARAMETERS": generate one with openssl dhparam`);
+      throw new ConfigError(`DH parameter file ${quote(path)} holds no PEM "DH PARAMETERS": generate one with openssl dhparam`);
     }
     return new DhParameters(file, undefined);
   }
@@ -171,7 +171,7 @@ export class TlsServer extends Construct {
     super(scope, id);
     const server = PostfixServer.of(this);
     if (props.dh512ParamFile !== undefined) {
-      throw constructError(this, `dh512ParamFile ${JSON.stringify(props.dh512ParamFile)} is refused: Postfix 3.6+ silently ignores smtpd_tls_dh512_param_file and 512-bit DH is broken (Logjam). Remove it; use dhParameters for DHE`);
+      throw constructError(this, `dh512ParamFile ${quote(props.dh512ParamFile)} is refused: Postfix 3.6+ silently ignores smtpd_tls_dh512_param_file and 512-bit DH is broken (Logjam). Remove it; use dhParameters for DHE`);
     }
     if (props.useTls !== undefined && props.enforceTls !== undefined) {
       throw constructError(this, 'useTls and enforceTls are both set: set securityLevel instead');
@@ -199,7 +199,7 @@ export class TlsServer extends Construct {
         if (isUnresolved(cipher)) continue;
         word('excluded cipher', cipher);
         if (!CIPHER_NAME.test(cipher)) {
-          throw new ConfigError(`excluded cipher ${JSON.stringify(cipher)} is not an OpenSSL cipher name or alias (e.g. aNULL, MD5, kRSA)`);
+          throw new ConfigError(`excluded cipher ${quote(cipher)} is not an OpenSSL cipher name or alias (e.g. aNULL, MD5, kRSA)`);
         }
       }
     });

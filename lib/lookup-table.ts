@@ -1,5 +1,5 @@
 import { ConfigError } from './diagnostics';
-import { literal, safeText, word } from './values';
+import { literal, quote, safeText, word } from './values';
 
 /** Lookup table types this library renders. `texthash` and `inline` need no postmap. */
 export type TableType = 'texthash' | 'hash' | 'lmdb' | 'btree' | 'inline';
@@ -31,28 +31,29 @@ function checkEntry(table: string, entry: TableEntry, inline: boolean): void {
   if (entry.value === '') throw new ConfigError(`value of ${entry.key} in table ${table} is empty: give a value`);
   if (inline && /[\s,{}=]/.test(entry.value)) {
     throw new ConfigError(
-      `value ${JSON.stringify(entry.value)} of ${entry.key} in inline table ${table} must be one word without ',', '=', braces or spaces: use a file-based table`,
+      `value ${quote(entry.value)} of ${entry.key} in inline table ${table} must be one word without ',', '=', braces or spaces: use a file-based table`,
     );
   }
   if (inline) literal(`value of ${entry.key} in inline table ${table}`, entry.value);
   if (inline && entry.key.includes('=')) {
-    throw new ConfigError(`key ${JSON.stringify(entry.key)} of inline table ${table} must not contain '='`);
+    throw new ConfigError(`key ${quote(entry.key)} of inline table ${table} must not contain '='`);
   }
 }
 
 /** Builds a lookup table; entries keep their order, a key may appear once. */
 export function lookupTable(name: string, type: TableType, entries: readonly TableEntry[]): LookupTable {
   word('table name', name);
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
-    throw new ConfigError(`table name ${JSON.stringify(name)} must use letters, digits, '.', '_' or '-' only`);
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) {
+    throw new ConfigError(`table name ${quote(name)} must use letters, digits, '.', '_' or '-' only, at most 100 characters`);
   }
   if (!TABLE_TYPES.includes(type)) {
-    throw new ConfigError(`table ${name} has unsupported type ${JSON.stringify(type)}: use one of ${TABLE_TYPES.join(', ')}`);
+    throw new ConfigError(`table ${name} has unsupported type ${quote(type)}: use one of ${TABLE_TYPES.join(', ')}`);
   }
   const keys = new Set<string>();
   for (const entry of entries) {
     checkEntry(name, entry, type === 'inline');
-    const folded = entry.key.toLowerCase();
+    if (entry.key.endsWith(':')) throw new ConfigError(`key ${quote(entry.key)} of table ${name} ends with ':', which postmap reads as an alias file line`);
+    const folded = entry.key.toUpperCase().toLowerCase();
     if (keys.has(folded)) throw new ConfigError(`table ${name} lists key ${entry.key} twice (lookups fold case)`);
     keys.add(folded);
   }

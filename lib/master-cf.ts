@@ -1,5 +1,5 @@
 import { ConfigError } from './diagnostics';
-import { integer, parameterName, postfixSyntax, safeText, word } from './values';
+import { integer, parameterName, postfixSyntax, quote, safeText, word } from './values';
 
 /** The second column of master.cf. */
 export type MasterServiceType = 'inet' | 'unix' | 'unix-dgram' | 'fifo' | 'pass';
@@ -34,13 +34,15 @@ const TYPES: readonly MasterServiceType[] = ['inet', 'unix', 'unix-dgram', 'fifo
 
 /** Checks a service name; `host:port` only for inet services. */
 export function checkServiceName(name: string, type: MasterServiceType): void {
+  // A unix service is a socket path (sun_path holds 108 bytes); no name needs more than 100 characters.
+  if (name.length > 100) throw new ConfigError(`master.cf service name ${quote(name)} is longer than 100 characters`);
   const colon = name.lastIndexOf(':');
   if (type === 'inet' && colon > 0) {
     const host = name.slice(0, colon);
     const port = name.slice(colon + 1);
     if (!INET_HOST.test(host) || !(SERVICE_NAME.test(port))) {
       throw new ConfigError(
-        `master.cf service ${JSON.stringify(name)} is not ADDRESS:PORT: use e.g. 127.0.0.1:2525 or [::1]:587`,
+        `master.cf service ${quote(name)} is not ADDRESS:PORT: use e.g. 127.0.0.1:2525 or [::1]:587`,
       );
     }
     if (/^\d+$/.test(port)) integer(`port of service ${name}`, Number(port), 1, 65535);
@@ -48,7 +50,7 @@ export function checkServiceName(name: string, type: MasterServiceType): void {
   }
   if (!SERVICE_NAME.test(name)) {
     throw new ConfigError(
-      `master.cf service name ${JSON.stringify(name)} is invalid: use letters, digits, '.', '_' and '-' (or ADDRESS:PORT for inet services)`,
+      `master.cf service name ${quote(name)} is invalid: use letters, digits, '.', '_' and '-' (or ADDRESS:PORT for inet services)`,
     );
   }
 }
@@ -67,12 +69,12 @@ function renderOverride(service: string, { name, value }: MasterOverride): strin
 }
 
 function renderService(service: MasterService): string {
+  checkServiceName(service.name, TYPES.includes(service.type) ? service.type : 'unix');
   if (!TYPES.includes(service.type)) {
-    throw new ConfigError(`master.cf service ${service.name} has unknown type ${JSON.stringify(service.type)}`);
+    throw new ConfigError(`master.cf service ${service.name} has unknown type ${quote(service.type)}`);
   }
-  checkServiceName(service.name, service.type);
   if (service.wakeup !== undefined && !/^\d+\??$/.test(service.wakeup)) {
-    throw new ConfigError(`wakeup of service ${service.name} must be N or N? (seconds), not ${JSON.stringify(service.wakeup)}`);
+    throw new ConfigError(`wakeup of service ${service.name} must be N or N? (seconds), not ${quote(service.wakeup)}`);
   }
   const maxproc =
     service.maxProcesses === undefined ? '-' : integer(`maxproc of service ${service.name}`, service.maxProcesses, 0, 100000);
@@ -87,11 +89,17 @@ function renderService(service: MasterService): string {
     word(`command of service ${service.name}`, service.command),
   ];
   const lines = [columns.join(' ')];
-  for (const override of service.overrides ?? []) lines.push(`  ${renderOverride(service.name, override)}`);
+  const seen = new Set<string>();
+  for (const override of service.overrides ?? []) {
+    if (seen.has(override.name)) throw new ConfigError(`-o ${override.name} is set twice for service ${service.name}: Postfix keeps only the last`);
+    seen.add(override.name);
+    lines.push(`  ${renderOverride(service.name, override)}`);
+  }
   for (const arg of service.args ?? []) {
-    if (arg === '' || arg.startsWith('#')) {
-      throw new ConfigError(`argument ${JSON.stringify(arg)} of service ${service.name} is empty or starts with '#', which master.cf drops as a comment`);
+    if (arg === '' || arg.startsWith('#') || arg.startsWith('{') || arg === '-o' || /\s/.test(arg)) {
+      throw new ConfigError(`argument ${quote(arg)} of service ${service.name} must be one master.cf word: not empty, no whitespace, not '-o', not starting with '#' or '{'`);
     }
+    postfixSyntax(`argument of service ${service.name}`, arg);
     lines.push(`  ${safeText(`argument of service ${service.name}`, arg)}`);
   }
   return lines.join('\n');

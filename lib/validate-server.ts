@@ -1,3 +1,5 @@
+import { POSTFIX_PARAMETERS } from './postfix-parameters';
+import { quote } from './values';
 import { Diagnostic, error, warning } from './diagnostics';
 import type { ServerSpec, SubmissionSpec, TlsProtocolVersion } from './server-spec';
 import { TLS_PROTOCOL_VERSIONS } from './server-spec';
@@ -67,6 +69,10 @@ const FORBIDDEN_PARAMETERS: Readonly<Record<string, string>> = {
   smtpd_tls_dh512_param_file:
     'Postfix 3.6+ silently ignores it and 512-bit DH is broken (Logjam); leave it out and use TlsServer dhParameters',
   smtpd_tls_cipherlist: 'removed in Postfix 2.3; use TlsServer profile or cipher grades',
+  process_id: 'read-only: Postfix ignores the assignment',
+  process_name: 'read-only: Postfix ignores the assignment',
+  service_name: 'read-only: Postfix ignores the assignment',
+  config_directory: 'the container layout fixes it; postconf -c and Postfix override it',
 };
 
 function protocolBelow(version: TlsProtocolVersion, floor: TlsProtocolVersion): boolean {
@@ -216,7 +222,7 @@ function validateSessionCache(spec: ServerSpec, out: Diagnostic[]): void {
     }
   }
   if (cache.database?.type === 'texthash') {
-    out.push(error('session-cache-texthash', `texthash:${cache.database.path} is read-only and cannot hold a session cache: use SessionStore.btree or SessionStore.lmdb`));
+    out.push(error('session-cache-texthash', `${quote(`texthash:${cache.database.path}`)} is read-only and cannot hold a session cache: use SessionStore.btree or SessionStore.lmdb`));
   }
   for (const name of cache.serviceOverrides ?? []) {
     out.push(error('session-cache-service-override', `${name} is read by tlsmgr, not smtpd: a master.cf -o override does nothing. Set it on the SessionCache`));
@@ -269,15 +275,29 @@ function validateCapacity(spec: ServerSpec, out: Diagnostic[]): void {
   }
 }
 
+/** Values Postfix parses at every configuration load (postconf included): a bad one is fatal for every command. */
+const LOAD_TIME_VALUES: Readonly<Record<string, RegExp>> = {
+  inet_protocols: /^(?:all|ipv4|ipv6)(?:[,\s]+(?:all|ipv4|ipv6))*$/,
+  mynetworks_style: /^(?:host|subnet|class)$/,
+  inet_interfaces: /^(?:all|loopback-only|[0-9A-Fa-f:.[\]]+(?:[,\s]+[0-9A-Fa-f:.[\]]+)*)$/,
+};
+
 function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void {
   for (const { name, value } of spec.additionalParameters) {
     const forbidden = FORBIDDEN_PARAMETERS[name];
     if (forbidden) {
-      out.push(error('forbidden-parameter', `additional parameter ${name} = ${value} is refused: ${forbidden}`));
+      out.push(error('forbidden-parameter', `additional parameter ${name} = ${quote(value)} is refused: ${forbidden}`));
     }
     const managed = MANAGED_PARAMETERS[name];
     if (managed) {
       out.push(error('managed-parameter', `additional parameter ${name} is rendered by the library: set ${managed} instead`));
+    }
+    const check = LOAD_TIME_VALUES[name];
+    if (check && !check.test(value)) {
+      out.push(error('bad-load-time-value', `additional parameter ${name} = ${quote(value)}: Postfix evaluates it whenever it loads main.cf and stops on this value: use ${check.source}`));
+    }
+    if (!forbidden && !managed && !POSTFIX_PARAMETERS.has(name)) {
+      out.push(warning('unknown-parameter', `additional parameter ${name} is not a Postfix 3.7 parameter: Postfix ignores it ("unused parameter"). Check the spelling`));
     }
   }
 }

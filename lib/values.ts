@@ -10,15 +10,19 @@ const PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 // Postfix ignores trailing and leading blanks, and a line break in a value starts a new parameter.
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/u;
 
-function describe(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+/** A user value quoted for an error message: JSON, at most 80 characters, invisible and line-breaking characters escaped. */
+export function quote(value: string): string {
+  const short = value.length > 80 ? `${value.slice(0, 77)}...` : value;
+  return JSON.stringify(short).replace(/[\u007f-\u009f\u2028\u2029]|\p{Cs}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+const describe = quote;
 
 /** Refuses a parameter name that is not a plain Postfix identifier. */
 export function parameterName(name: string): string {
-  if (!PARAMETER_NAME.test(name)) {
+  if (!PARAMETER_NAME.test(name) || name.length > 100) {
     throw new ConfigError(
-      `invalid Postfix parameter name ${describe(name)}: use letters, digits and '_' only, starting with a letter`,
+      `invalid Postfix parameter name ${describe(name)}: use letters, digits and '_' only, starting with a letter, at most 100 characters`,
     );
   }
   return name;
@@ -34,6 +38,9 @@ export function safeText(what: string, value: string): string {
       `${what} ${describe(value)} contains a control character (line break, NUL, tab...) that could inject ` +
         'a new Postfix parameter or master.cf line: remove it',
     );
+  }
+  if (/\p{Cs}/u.test(value)) {
+    throw new ConfigError(`${what} ${describe(value)} contains an unpaired UTF-16 surrogate, which cannot be written as UTF-8: remove it`);
   }
   if (value !== value.trim()) {
     throw new ConfigError(`${what} ${describe(value)} has leading or trailing whitespace, which Postfix drops: trim it`);

@@ -44,6 +44,7 @@ export interface PostfixContainerProps {
 const QUEUE_DIRECTORY = '/var/spool/postfix';
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'];
+const WILDCARD_ADDRESSES = ['0.0.0.0', '::', '[::]', '*'];
 
 /** One Docker container running a `PostfixServer`, with a persistent queue volume and a healthcheck. */
 export class PostfixContainer extends Construct {
@@ -81,7 +82,14 @@ export class PostfixContainer extends Construct {
         : listeners.map((l) => ({ internal: l.port, external: l.port, ip: publishAddress })),
       volumes: [{ volumeName: this.queueVolume.name, containerPath: QUEUE_DIRECTORY }],
       healthcheck: {
-        test: ['CMD', '/usr/local/bin/healthcheck.sh', String(probe.port), probe.implicitTls ? 'tls' : 'plain'],
+        // A service bound to one address is probed there (the script dials 127.0.0.1 otherwise).
+        test: [
+          'CMD',
+          '/usr/local/bin/healthcheck.sh',
+          String(probe.port),
+          probe.implicitTls ? 'tls' : 'plain',
+          ...(probe.address !== undefined && !WILDCARD_ADDRESSES.includes(probe.address) ? [probe.address] : []),
+        ],
         interval: '10s',
         timeout: '8s',
         startPeriod: '5s',

@@ -183,6 +183,6 @@ describe('client certificates and CAs', () => {
 
   test('a fingerprint that is not hex pairs is refused with the expected format', () => {
     const e = errorOf(() => ClientIdentity.fromFingerprint('D7042F', 'relay'));
-    expect(e.message).toBe('fingerprint "D7042F" of client relay is not hex pairs joined by \':\' (e.g. D7:04:2F:...)');
+    expect(e.message).toBe('fingerprint "D7042F" of client "relay" is not hex pairs joined by \':\' (e.g. D7:04:2F:...)');
   });
 });

@@ -121,12 +121,12 @@ const VALIDATION_ERRORS: (ErrorCase & { readonly rule: string })[] = [
   {
     name: 'wrapper mode in main.cf', rule: 'forbidden-parameter',
     parts: () => ({ server: { additionalParameters: { smtpd_tls_wrappermode: 'yes' } } }),
-    path: '[stack/mx]', value: 'smtpd_tls_wrappermode = yes', fix: 'add a SubmissionPort with mode WRAPPER',
+    path: '[stack/mx]', value: 'smtpd_tls_wrappermode = "yes"', fix: 'add a SubmissionPort with mode WRAPPER',
   },
   {
     name: 'obsolete smtpd_use_tls as an additional parameter', rule: 'forbidden-parameter',
     parts: () => ({ server: { additionalParameters: { smtpd_use_tls: 'yes' } } }),
-    path: '[stack/mx]', value: 'smtpd_use_tls = yes', fix: 'set TlsServer securityLevel',
+    path: '[stack/mx]', value: 'smtpd_use_tls = "yes"', fix: 'set TlsServer securityLevel',
   },
   {
     name: 'a managed parameter as an additional parameter', rule: 'managed-parameter',
@@ -318,7 +318,7 @@ describe('factories refuse values that can never work, before any construct exis
   test.each([
     ['DhParameters.ffdhe(1024)', () => DhParameters.ffdhe(1024), 'DhParameters.ffdhe(1024): RFC 7919 defines 2048, 3072 and 4096 bits'],
     ['DhParameters.fromPem without a DH block', () => DhParameters.fromPem('-----BEGIN CERTIFICATE-----'), 'DhParameters.fromPem needs a PEM "DH PARAMETERS" block'],
-    ['ClientIdentity.fromFingerprint with a colon-less value', () => ClientIdentity.fromFingerprint('ABCDEF', 'x'), 'fingerprint "ABCDEF" of client x is not hex pairs joined by \':\' (e.g. D7:04:2F:...)'],
+    ['ClientIdentity.fromFingerprint with a colon-less value', () => ClientIdentity.fromFingerprint('ABCDEF', 'x'), 'fingerprint "ABCDEF" of client "x" is not hex pairs joined by \':\' (e.g. D7:04:2F:...)'],
   ])('%s', (_name, create, message) => {
     expect(errorOf(create).message).toBe(message);
   });

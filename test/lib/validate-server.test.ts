@@ -86,7 +86,9 @@ const CASES: readonly RuleCase[] = [
   { rule: 'submission-accepts-nobody', severity: E, mutation: 'a submission port with neither SASL nor client certs', spec: submissions({ saslAuth: false }), shows: ['SubmissionPort sub'], fix: 'enable one' },
   { rule: 'auth-without-tls', severity: W, mutation: 'AUTH allowed before TLS', spec: submissions({ authOnly: false }), shows: ['SubmissionPort sub'], fix: 'authOnly' },
   // --- additional parameters -------------------------------------------------------------------------------------
-  { rule: 'forbidden-parameter', severity: E, mutation: 'smtpd_tls_wrappermode = yes in main.cf', spec: server({ additionalParameters: [{ name: 'smtpd_tls_wrappermode', value: 'yes' }] }), shows: ['smtpd_tls_wrappermode = yes'], fix: 'SubmissionPort with mode WRAPPER' },
+  { rule: 'forbidden-parameter', severity: E, mutation: 'smtpd_tls_wrappermode = yes in main.cf', spec: server({ additionalParameters: [{ name: 'smtpd_tls_wrappermode', value: 'yes' }] }), shows: ['smtpd_tls_wrappermode = "yes"'], fix: 'SubmissionPort with mode WRAPPER' },
+  { rule: 'bad-load-time-value', severity: E, mutation: 'inet_protocols = ipv5', spec: server({ additionalParameters: [{ name: 'inet_protocols', value: 'ipv5' }] }), shows: ['inet_protocols = "ipv5"'], fix: 'all|ipv4|ipv6' },
+  { rule: 'unknown-parameter', severity: W, mutation: 'a misspelt parameter name', spec: server({ additionalParameters: [{ name: 'smtpd_bannner', value: 'hello' }] }), shows: ['smtpd_bannner'], fix: 'Check the spelling' },
   { rule: 'managed-parameter', severity: E, mutation: 'smtpd_tls_security_level set by hand', spec: server({ additionalParameters: [{ name: 'smtpd_tls_security_level', value: 'encrypt' }] }), shows: ['smtpd_tls_security_level'], fix: 'TlsServer securityLevel' },
 ];
 
@@ -188,7 +190,7 @@ describe('validateServer: rule details', () => {
     ['smtpd_tls_cipherlist', 'HIGH', 'profile'],
   ])('forbidden-parameter: %s = %s is refused with the reason and the replacement', (name, value, fix) => {
     const diagnostics = validateServer(server({ additionalParameters: [{ name, value }] }));
-    expect(diagnostics).toEqual([{ severity: E, rule: 'forbidden-parameter', message: expect.stringContaining(`${name} = ${value}`) }]);
+    expect(diagnostics).toEqual([{ severity: E, rule: 'forbidden-parameter', message: expect.stringContaining(`${name} = "${value}"`) }]);
     expect(diagnostics[0].message).toContain(fix);
   });
 

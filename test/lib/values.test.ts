@@ -8,6 +8,7 @@ import {
   integer,
   literal,
   parameterName,
+  quote,
   reference,
   safeText,
   word,
@@ -59,7 +60,7 @@ describe('safeText', () => {
   test.each(CONTROL_CASES)('refuses %s and names the fix', (_, value) => {
     const e = refusal(() => safeText('banner', value));
     expect(e.message).toContain('banner');
-    expect(e.message).toContain(JSON.stringify(value));
+    expect(e.message).toContain(quote(value));
     expect(e.message).toMatch(/control character/);
     expect(e.message).toMatch(/remove it/);
   });
@@ -316,5 +317,13 @@ describe('yesNo, commaList and reference', () => {
     expect(() => reference('my host')).toThrow(ConfigError);
     expect(() => reference('x\nrelayhost')).toThrow(ConfigError);
     expect(() => reference('{x}')).toThrow(ConfigError);
+  });
+});
+
+describe('quote', () => {
+  test('escapes invisible and line-breaking characters and shortens long values', () => {
+    expect(quote('a\u007fb\u2028c')).toBe('"a\\u007fb\\u2028c"');
+    expect(quote('x'.repeat(200))).toBe(JSON.stringify(`${'x'.repeat(77)}...`));
+    expect(quote('\ud800')).toBe('"\\ud800"');
   });
 });

@@ -5,23 +5,31 @@ import fc from 'fast-check';
  * piece, and freely hostile strings, mixed so that a good share of the cases still renders.
  */
 
-/** Pieces that break line structure, comments, expansion, lists, grouping, trimming or encoding. */
-export const HOSTILE_PIECES: readonly string[] = [
-  '\n', '\r', '\r\n', '\n ', '\n\t', '\nmyhostname = evil.example', '\n# x', '\n-o smtpd_tls_security_level=none',
-  '\u0000', '\t', '\u000b', '\u000c', '\u001b', '\u007f', '\u0085', '\u2028', '\u2029',
-  '\u00a0', '\ufeff', '\u200b', '\u202e', '\u3000',
-  '#', '# x', '=', ' = ', '$', '$myhostname', '${myhostname}', '$(myhostname)', '$$', '${x?{y}}',
-  '{', '}', '{ x }', '}{', ',', ', ', ' ', '  ', ' -o smtpd_tls_security_level=none ', ' reject',
-  ':', '/', '..', '/../', '[', ']', '[::1]', '%', '%eth0', '\\', '"', "'", ';', '!', '*', '@', '<', '>', '|', '-', '_', '.',
-  'é', 'ß', 'İ', 'ǅ', 'ﬀ', '😀', '👩‍💻', '中文', 'а', '\u0301',
-  '\ud800', '\udfff', '\udc00\ud800',
-];
+/** Pieces that break line structure, comments, expansion, lists, grouping, trimming or encoding, by group. */
+export const HOSTILE_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  lineBreaks: ['\n', '\r', '\r\n', '\n ', '\n\t', '\nmyhostname = evil.example', '\n# x', '\n-o smtpd_tls_security_level=none'],
+  controls: ['\u0000', '\t', '\u000b', '\u000c', '\u001b', '\u007f', '\u0085', '\u2028', '\u2029'],
+  unicodeSpaceAndFormat: ['\u00a0', '\ufeff', '\u200b', '\u202e', '\u3000'],
+  comment: ['#', '# x', '#!'],
+  assignment: ['=', ' = ', '=='],
+  expansion: ['$', '$myhostname', '${myhostname}', '$(myhostname)', '$$', '${x?{y}}', '$x'],
+  braces: ['{', '}', '{ x }', '}{', '{}'],
+  listSeparators: [',', ', ', ' ', '  ', '\t', ' reject', ' -o smtpd_tls_security_level=none '],
+  punctuation: [':', '/', '..', '/../', '[', ']', '[::1]', '%', '%eth0', '\\', '"', "'", ';', '!', '*', '@', '<', '>', '|', '-', '_', '.'],
+  nonAscii: ['é', 'ß', 'İ', 'ǅ', 'ﬀ', '😀', '👩‍💻', '中文', 'а', '\u0301'],
+  loneSurrogates: ['\ud800', '\udfff', '\udc00\ud800'],
+};
+
+export const HOSTILE_PIECES: readonly string[] = Object.values(HOSTILE_GROUPS).flat();
+
+/** A hostile piece, each group equally likely (so `$` is as frequent as a line break). */
+export const hostilePiece: fc.Arbitrary<string> = fc.oneof(...Object.values(HOSTILE_GROUPS).map((group) => fc.constantFrom(...group)));
 
 const SAFE_UNITS = ['a', 'b', 'Z', 'q', '0', '7', '9', '.', '-', '_', '/', ':'];
 
 /** Strings of hostile pieces and plain characters, any Unicode, any Latin-1 control, long runs, empty. */
 export const hostileText: fc.Arbitrary<string> = fc.oneof(
-  { weight: 5, arbitrary: fc.string({ unit: fc.constantFrom(...HOSTILE_PIECES, ...SAFE_UNITS), maxLength: 12 }) },
+  { weight: 5, arbitrary: fc.string({ unit: fc.oneof(hostilePiece, fc.constantFrom(...SAFE_UNITS)), maxLength: 12 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 24 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 24 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 16 }) },
@@ -39,7 +47,7 @@ type Mutation = 'insert' | 'replace' | 'prefix' | 'suffix' | 'wrap' | 'long';
 /** A valid value with one hostile piece inserted, substituted, prepended, appended, or made very long. */
 export function mutated(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
   return fc
-    .tuple(valid, fc.nat(), fc.constantFrom(...HOSTILE_PIECES), fc.constantFrom<Mutation>('insert', 'replace', 'prefix', 'suffix', 'wrap', 'long'))
+    .tuple(valid, fc.nat(), hostilePiece, fc.constantFrom<Mutation>('insert', 'replace', 'prefix', 'suffix', 'wrap', 'long'))
     .map(([value, position, piece, how]) => {
       const i = value.length === 0 ? 0 : position % (value.length + 1);
       switch (how) {
@@ -65,8 +73,22 @@ export function withHostile(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
 }
 
 /** A list of values from `item`, sometimes empty. */
-export function listOf(item: fc.Arbitrary<string>, maxLength = 3): fc.Arbitrary<string[]> {
+export function listOf<T>(item: fc.Arbitrary<T>, maxLength = 3): fc.Arbitrary<T[]> {
   return fc.array(item, { minLength: 0, maxLength });
+}
+
+/** A list of valid items (possibly empty), or valid items with one `withHostile` item among them. */
+export function listWithHostile<T>(valid: fc.Arbitrary<T>, hostile: fc.Arbitrary<T>): fc.Arbitrary<T[]> {
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.array(valid, { maxLength: 3 }) },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(fc.array(valid, { maxLength: 2 }), hostile, fc.nat()).map(([items, odd, at]) => {
+        const i = at % (items.length + 1);
+        return [...items.slice(0, i), odd, ...items.slice(i)];
+      }),
+    },
+  );
 }
 
 const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/);

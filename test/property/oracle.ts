@@ -200,11 +200,13 @@ export function clearErrorProblem(error: unknown, mentions: RegExp): string | un
     return `crashed with ${error.name}: ${error.message}`;
   }
   const message = error.message;
-  if (message.trim() === '') return 'empty error message';
+  // The construct path prefix ("[stack/mx/Tls] ") is context, not the explanation.
+  const body = message.replace(/^\[[^\]]*\] /, '');
+  if (body.trim() === '') return 'empty error message';
   if (/\bundefined\b|Cannot read propert|is not a function|is not iterable|Maximum call stack/.test(message)) {
     return `error message looks like a crash: ${message.slice(0, 300)}`;
   }
-  if (!mentions.test(message)) return `error message does not say what is wrong (expected ${mentions}): ${message.slice(0, 300)}`;
+  if (!mentions.test(body)) return `error message does not say what is wrong (expected ${mentions}): ${message.slice(0, 300)}`;
   if (message.length > 2000) return `error message is ${message.length} characters long (it copies the input instead of quoting it)`;
   if (onDisk(message) !== message) return 'error message holds lone surrogates copied from the input';
   const raw = /[\u0000-\u0009\u000b-\u001f\u007f\u0085\u2028\u2029]/.exec(message);

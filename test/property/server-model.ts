@@ -1,5 +1,4 @@
 import { App, Lazy, TerraformStack } from 'cdktf';
-import * as fs from 'node:fs';
 import { isIP } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -50,7 +49,7 @@ export const BASE: Config = {
   additionalParameters: [],
   excludeCiphers: [],
   mandatoryExcludeCiphers: [],
-  relayClients: [{ fingerprint: 'AA:BB:CC:DD', name: 'control client' }],
+  relayClients: [{ fingerprint: 'AA:BB:CC:DD', name: 'control-client' }],
   accessRules: [{ fingerprint: '11:22:33:44', action: 'OK' }],
   tableType: TableType.HASH,
   certSubmission: false,
@@ -62,10 +61,12 @@ export interface Rendered {
   readonly mainCf: string;
   readonly masterCf: string;
   readonly tables: readonly { readonly path: string; readonly content: string }[];
+  /** Warning diagnostics of the render (`[rule] message`). */
+  readonly warnings: readonly string[];
 }
 
-const OUTDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-input-cdktf-'));
-process.on('exit', () => fs.rmSync(OUTDIR, { recursive: true, force: true }));
+// One fixed directory for every worker: an App creates its outdir, and nothing is synthesized into it.
+const OUTDIR = path.join(os.tmpdir(), 'hostile-input-cdktf.out');
 
 function deployTimeCertificate(): ServerCertificate {
   // A deploy-time key (a token): the certificate is not read at synth, so any hostname can be tried.
@@ -115,7 +116,7 @@ export function renderConfig(config: Config): Rendered {
   new ClientCertPolicy(server, 'ClientCerts', {
     ...(config.relayClients ? { relayClients: config.relayClients.map((c) => ClientIdentity.fromFingerprint(c.fingerprint, c.name)) } : {}),
     ...(config.accessRules
-      ? { accessRules: config.accessRules.map((r) => ({ client: ClientIdentity.fromFingerprint(r.fingerprint, `rule for ${r.fingerprint.slice(0, 20)}`), action: r.action })) }
+      ? { accessRules: config.accessRules.map((r) => ({ client: ClientIdentity.fromFingerprint(r.fingerprint, 'rule'), action: r.action })) }
       : {}),
     tableType: config.tableType,
   });
@@ -125,7 +126,12 @@ export function renderConfig(config: Config): Rendered {
     requireClientCertificate: config.certSubmission,
   });
   const rendered = server.render();
-  return { mainCf: rendered.mainCf, masterCf: rendered.masterCf, tables: rendered.tables.map((t) => ({ path: t.path, content: t.content })) };
+  return {
+    mainCf: rendered.mainCf,
+    masterCf: rendered.masterCf,
+    tables: rendered.tables.map((t) => ({ path: t.path, content: t.content })),
+    warnings: rendered.warnings.map((d) => `[${d.rule}] ${d.message}`),
+  };
 }
 
 export type Entries = readonly (readonly [string, string])[];
@@ -155,7 +161,7 @@ function listenerName(address: string | undefined, standardName: string, port: n
 const MODELLED = new Set([
   'myhostname', 'mydestination', 'maillog_file', 'mynetworks', 'smtpd_relay_restrictions', 'relay_clientcerts',
   'smtpd_tls_exclude_ciphers', 'smtpd_tls_mandatory_exclude_ciphers', 'smtpd_tls_session_cache_database',
-  'smtpd_sasl_type', 'smtpd_sasl_path',
+  'smtpd_sasl_type', 'smtpd_sasl_path', 'smtpd_tls_ask_ccert',
 ]);
 
 interface Control {
@@ -202,6 +208,8 @@ export function expectedFor(config: Config): Expected {
     if (config.tableType === TableType.INLINE) inlineTables.set('relay_clientcerts', entries);
     else tables.set(`${TABLE_DIRECTORY}/relay_clientcerts`, entries);
   }
+  // ClientCertPolicy asks for certificates whenever an access mode is set (even with an empty list).
+  if (config.relayClients || config.accessRules) set('smtpd_tls_ask_ccert', 'yes');
   set('smtpd_relay_restrictions', [...(config.trustedNetworks.length > 0 ? ['permit_mynetworks'] : []), ...permits, 'reject_unauth_destination'].join(', '));
   if (config.excludeCiphers.length > 0) set('smtpd_tls_exclude_ciphers', config.excludeCiphers.join(', '));
   if (config.mandatoryExcludeCiphers.length > 0) set('smtpd_tls_mandatory_exclude_ciphers', config.mandatoryExcludeCiphers.join(', '));
