@@ -1,8 +1,16 @@
 /** @type {import('jest').Config} */
-module.exports = {
+const common = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
+};
+
+// `npm test` runs both projects; `npm run test:unit` (jest --selectProjects unit) skips the Docker ones.
+module.exports = {
   testTimeout: 30000,
+  projects: [
+    { ...common, displayName: 'unit', roots: ['<rootDir>/test'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'] },
+    // Live Postfix containers and real TLS clients; each file sets its own (longer) hook timeouts.
+    { ...common, displayName: 'integration', roots: ['<rootDir>/test/integration'] },
+  ],
 };

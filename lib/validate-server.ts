@@ -201,6 +201,9 @@ function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
   if (cc.appendDefaultCa && !cc.permitAllClientCerts) {
     out.push(warning('append-default-ca', 'appendDefaultCa trusts every public CA for client certificates: prefer a dedicated CA'));
   }
+  if (cc.verifyDepth !== undefined && cc.verifyDepth < 3) {
+    out.push(warning('verify-depth-not-enforced', `verifyDepth ${cc.verifyDepth} is not enforced by Postfix 3.7 with OpenSSL 3: a client chain through an intermediate to a trusted root still verifies (measured). To refuse such clients, list them by fingerprint (relayClients) or trust only the issuing CA`));
+  }
   if (cc.fingerprintDigest === 'md5' || cc.fingerprintDigest === 'sha1') {
     out.push(warning('weak-fingerprint-digest', `fingerprintDigest ${cc.fingerprintDigest} is weak against collisions: use sha256`));
   }

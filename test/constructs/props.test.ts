@@ -341,7 +341,7 @@ const CASES: PropCase[] = [
     parts: (t) => ({ server: { publicMx: false }, tls: { certificates: ecdsa(t), securityLevel: SecurityLevel.ENCRYPT }, clientCerts: { trustedCaFiles: [t.clientCa.certPath], requireCertificates: true } }),
     main: ['smtpd_tls_ask_ccert = yes', 'smtpd_tls_req_ccert = yes'],
   },
-  { construct: 'ClientCertPolicy', prop: 'verifyDepth', variant: '2', parts: () => ({ clientCerts: { verifyDepth: 2 } }), main: ['smtpd_tls_ccert_verifydepth = 2'] },
+  { construct: 'ClientCertPolicy', prop: 'verifyDepth', variant: '2', parts: () => ({ clientCerts: { verifyDepth: 2 } }), main: ['smtpd_tls_ccert_verifydepth = 2'], warnings: ['verify-depth-not-enforced'] },
   {
     construct: 'ClientCertPolicy', prop: 'relayClients', variant: 'by certificate: openssl fingerprint in relay_clientcerts',
     parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], relayClients: [clientIdentity(t.client, 'relay.example.net')] } }),

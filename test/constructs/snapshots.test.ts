@@ -66,7 +66,7 @@ const CASES: SnapshotCase[] = [
     parts: (t) => ({
       server: { publicMx: false },
       tls: { certificates: [serverCert(t.serverEcdsa)], securityLevel: SecurityLevel.ENCRYPT },
-      clientCerts: { trustedCaFiles: [t.clientCa.certPath], requireCertificates: true, permitAllClientCertificates: true, verifyDepth: 1 },
+      clientCerts: { trustedCaFiles: [t.clientCa.certPath], requireCertificates: true, permitAllClientCertificates: true, verifyDepth: 3 },
     }),
   },
   {

@@ -235,7 +235,10 @@ export interface SClientResult {
   readonly code: number;
   /** stdout + stderr. */
   readonly output: string;
-  /** Whether a TLS handshake completed (s_client printed a negotiated cipher). */
+  /**
+   * Whether the TLS handshake completed: a cipher was negotiated and s_client exited 0 (a failed
+   * certificate check under -verify_return_error, or an alert from the server, makes it exit 1).
+   */
   readonly handshake: boolean;
   /** "Cipher is X" of the session, or undefined. */
   readonly cipher?: string;
@@ -278,7 +281,7 @@ export async function sClient(port: number, options: SClientOptions = {}): Promi
   return {
     code: result.code,
     output,
-    handshake: cipher !== undefined,
+    handshake: cipher !== undefined && result.code === 0 && !/:SSL routines:/.test(output),
     cipher,
     protocol: session && session[2] !== '(NONE)' ? session[2] : undefined,
     reused: session?.[1] === 'Reused',

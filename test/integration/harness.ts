@@ -69,7 +69,10 @@ export function redact(text: string): string {
 /** One upload of a container: a file with inline content or copied from a local path. */
 export interface UploadPlan {
   readonly file: string;
+  /** Text content, uploaded as UTF-8 (the provider's `content`). */
   readonly content?: string;
+  /** Raw bytes (the provider's `content_base64`, decoded). */
+  readonly bytes?: Buffer;
   readonly source?: string;
   readonly mode: number;
 }
@@ -102,7 +105,7 @@ type JsonObject = { [key: string]: Json };
 class Refusal extends Error {}
 
 function refuse(where: string, message: string): never {
-  throw new Refusal(`harness refuses ${where}: ${message}`);
+  throw new Refusal(redact(`harness refuses ${where}: ${message}`));
 }
 
 function isObject(value: Json | undefined): value is JsonObject {
@@ -230,9 +233,14 @@ function planUpload(where: string, block: Json): UploadPlan {
   if (sourceHash !== undefined) refuse(where, '"source_hash" without "source"');
   if (contentBase64 !== undefined) {
     noToken(where, 'content_base64', contentBase64);
-    return { file, content: Buffer.from(contentBase64, 'base64').toString('latin1'), mode };
+    return { file, bytes: Buffer.from(contentBase64, 'base64'), mode };
   }
-  return { file, content: noToken(where, 'content', content as string), mode };
+  noToken(where, 'content', content as string);
+  // Keys must reach the container by local path (source); inline they would sit in cdk.tf.json and the state.
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(content as string)) {
+    refuse(where, `upload of ${file} holds private key material inline; keys must be uploaded from a local file (source)`);
+  }
+  return { file, content: content as string, mode };
 }
 
 interface Resources {
@@ -388,6 +396,13 @@ export function checkNoOutboundDelivery(plan: StackPlan): void {
     for (const name of OUTBOUND_ROUTES) {
       if (parameters[name] !== undefined && parameters[name] !== '') refuse(container.resource, `main.cf sets ${name}, a route by which mail could leave the container`);
     }
+    // A master.cf -o override could reopen a route per service.
+    const masterCf = container.uploads.find((u) => u.file === '/etc/postfix/master.cf')?.content ?? '';
+    for (const match of masterCf.matchAll(/-o\s+(?:\{\s*)?([A-Za-z0-9_]+)\s*=/g)) {
+      if ([...OUTBOUND_ROUTES, 'default_transport', 'relay_transport'].includes(match[1])) {
+        refuse(container.resource, `master.cf overrides ${match[1]} for a service, a route by which mail could leave the container`);
+      }
+    }
   }
 }
 
@@ -396,10 +411,11 @@ export function checkNoOutboundDelivery(plan: StackPlan): void {
 /** Keeps a detached watcher alive while this process holds resources; it removes them if we die. */
 class Reaper {
   private child?: ChildProcess;
-  private readonly stateFile: string;
 
-  constructor(private readonly dir: string) {
-    this.stateFile = join(dir, 'reaper-state');
+  constructor(private readonly directory: () => string) {}
+
+  private get stateFile(): string {
+    return join(this.directory(), 'reaper-state');
   }
 
   /** Records what to remove; starts the watcher on first use. */
@@ -412,7 +428,7 @@ class Reaper {
       '[ -f "$state" ] || exit 0',
       'while read -r kind name; do [ "$kind" = container ] && docker rm -f -v "$name" >/dev/null 2>&1; done < "$state"',
       'while read -r kind name; do [ "$kind" = volume ] && docker volume rm -f "$name" >/dev/null 2>&1; done < "$state"',
-      'rm -f "$state"',
+      'rm -rf "$(dirname "$state")"',
     ].join('\n');
     this.child = spawn('bash', ['-c', script, 'reaper', String(process.pid), this.stateFile], { detached: true, stdio: 'ignore' });
     this.child.unref();
@@ -420,6 +436,7 @@ class Reaper {
 
   /** Everything was removed: the watcher has nothing left to do. */
   stop(): void {
+    if (this.child === undefined) return;
     rmSync(this.stateFile, { force: true });
     if (this.child?.pid !== undefined && this.child.exitCode === null) {
       try {
@@ -447,14 +464,18 @@ export class DockerHarness {
 
   public plan: StackPlan;
   private readonly created = { containers: new Set<string>(), volumes: new Set<string>() };
-  private readonly workDir: string;
-  private readonly reaper: Reaper;
+  private workDirectory?: string;
+  private readonly reaper = new Reaper(() => this.workDir);
 
   constructor(cdkTfJson: string | object) {
     this.plan = planStack(cdkTfJson);
     checkNoOutboundDelivery(this.plan);
-    this.workDir = mkdtempSync(join(tmpdir(), 'postfix-harness-'));
-    this.reaper = new Reaper(this.workDir);
+  }
+
+  /** Staging area and reaper state; made on first use, removed by destroy() (or by the reaper). */
+  private get workDir(): string {
+    this.workDirectory ??= mkdtempSync(join(tmpdir(), 'postfix-harness-'));
+    return this.workDirectory;
   }
 
   /** Container names, in the order of the JSON. */
@@ -499,16 +520,39 @@ export class DockerHarness {
     await Promise.all([...this.created.volumes].map((v) => this.removeVolume(v).catch((e: Error) => void errors.push(e.message))));
     if (errors.length === 0) {
       this.reaper.stop();
-      rmSync(this.workDir, { recursive: true, force: true });
+      if (this.workDirectory !== undefined) rmSync(this.workDirectory, { recursive: true, force: true });
+      this.workDirectory = undefined;
     }
     if (errors.length > 0) throw new Error(`cleanup failed: ${errors.join('; ')}`);
   }
 
-  /** Postfix's log (maillog_file = /dev/stdout) and the entrypoint's messages. */
+  /** Postfix's log (maillog_file = /dev/stdout), then the entrypoint's messages (stderr). */
   public async logs(container: string): Promise<string> {
+    const { stdout, stderr } = await this.rawLogs(container);
+    return redact(stdout + stderr);
+  }
+
+  /**
+   * Postfix log text written after this call: `const since = await h.logCursor(c); ...; await since(/x/)`.
+   * With a pattern, waits (up to `timeoutMs`) until the new text matches it, because postlogd writes
+   * asynchronously; the text is returned either way, so a failing assertion shows what was logged.
+   */
+  public async logCursor(container: string): Promise<(until?: RegExp, timeoutMs?: number) => Promise<string>> {
+    const start = (await this.rawLogs(container)).stdout.length;
+    return async (until?: RegExp, timeoutMs = 10_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const text = redact((await this.rawLogs(container)).stdout.slice(start));
+        if (!until || until.test(text) || Date.now() > deadline) return text;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+  }
+
+  private async rawLogs(container: string): Promise<{ stdout: string; stderr: string }> {
     const result = await run('docker', ['logs', container], { timeoutMs: 30_000 });
     if (result.code !== 0) throw new Error(`docker logs ${container} failed: ${result.stderr.trim()}`);
-    return redact(result.stdout + result.stderr);
+    return result;
   }
 
   /** Runs a command in the container. */
@@ -590,7 +634,8 @@ export class DockerHarness {
         const relative = posix.normalize(upload.file).replace(/^\/+/, '');
         const target = join(stage, relative);
         mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
-        writeFileSync(target, upload.source !== undefined ? readFileSync(upload.source) : Buffer.from(upload.content ?? '', 'latin1'), { mode: 0o600 });
+        const data = upload.source !== undefined ? readFileSync(upload.source) : (upload.bytes ?? Buffer.from(upload.content ?? '', 'utf8'));
+        writeFileSync(target, data, { mode: 0o600 });
         execFileSync('chmod', [upload.mode.toString(8), target]);
         list.push(relative);
       }

@@ -19,13 +19,15 @@ import { DockerHarness } from './harness';
 export const LOOPBACK = '127.0.0.1';
 
 /**
- * main.cf parameters that make outbound delivery impossible: every message for a non-local domain is
- * bounced by the error(8) transport instead of being handed to smtp(8). Checked with `postconf -d` on
- * Postfix 3.7: both names are valid parameters.
+ * main.cf parameters that make outbound delivery impossible: mail for any non-local domain goes to the
+ * discard(8) transport instead of smtp(8), so it is accepted (a relay permission shows as 250 to RCPT,
+ * which `error:` would turn into 550 at RCPT time) and then dropped, never sent. Both names are valid
+ * Postfix 3.7 parameters (`postconf -d default_transport relay_transport`); the harness refuses any
+ * test main.cf without them.
  */
 export const NO_OUTBOUND_DELIVERY: Readonly<Record<string, string>> = {
-  default_transport: 'error:outbound delivery disabled in tests',
-  relay_transport: 'error:outbound delivery disabled in tests',
+  default_transport: 'discard:outbound delivery disabled in tests',
+  relay_transport: 'discard:outbound delivery disabled in tests',
 };
 
 /** A temporary directory removed by `cleanup()`. */
@@ -128,4 +130,17 @@ export async function startStack(
     throw e;
   }
   return harness;
+}
+
+/**
+ * Warnings Postfix or the entrypoint logged about the configuration of each container (e.g. "unused
+ * parameter" for a name Postfix does not know, or a value it had to correct), by container name.
+ */
+export async function postfixWarnings(harness: DockerHarness): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const name of harness.containerNames) {
+    const logs = await harness.logs(name);
+    out[name] = logs.split('\n').filter((l) => /warning|fatal|panic|error/i.test(l) && !/TLS library problem|SSL_accept error|lost connection|authentication failed|SASL authentication failure|SASL [A-Z]+ authentication failed|non-SMTP command from/.test(l));
+  }
+  return out;
 }

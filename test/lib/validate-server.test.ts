@@ -67,6 +67,7 @@ const CASES: readonly RuleCase[] = [
   { rule: 'permit-all-clientcerts-many-cas', severity: E, mutation: 'permit_tls_all_clientcerts with 3 trusted CAs', spec: clientCerts({ permitAllClientCerts: true, trustedCaCount: 3 }), shows: ['3 trusted CAs'], fix: 'exactly one dedicated CA' },
   { rule: 'relay-clientcerts-empty', severity: W, mutation: 'an empty relayClientCertificates list', spec: clientCerts({ relayClientCerts: [] }), shows: ['relayClients is empty ([])'], fix: 'leave relayClients unset' },
   { rule: 'capath-inside-chroot', severity: W, mutation: 'a CApath read by a chrooted smtpd', spec: clientCerts({ caPath: '/etc/postfix/tls/capath' }, { chrootSmtpd: true }), shows: ['/etc/postfix/tls/capath', '/var/spool/postfix/etc/postfix/tls/capath'], fix: 'chroot: false' },
+  { rule: 'verify-depth-not-enforced', severity: W, mutation: 'verifyDepth 1', spec: clientCerts({ verifyDepth: 1 }), shows: ['verifyDepth 1'], fix: 'list them by fingerprint' },
   { rule: 'append-default-ca', severity: W, mutation: 'appendDefaultCa for client certificates', spec: clientCerts({ appendDefaultCa: true }), shows: ['appendDefaultCa'], fix: 'dedicated CA' },
   { rule: 'weak-fingerprint-digest', severity: W, mutation: 'fingerprintDigest md5', spec: clientCerts({ fingerprintDigest: 'md5' }), shows: ['fingerprintDigest md5'], fix: 'use sha256' },
   // --- session cache ---------------------------------------------------------------------------------------------

@@ -1,0 +1,243 @@
+/**
+ * The harness itself: what it refuses (pure, no engine needed), and on a live engine that it reproduces
+ * the container faithfully, replaces stale containers, cleans up, and removes what a killed run leaves.
+ * Ports 26000-26999.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ServerCertificate, TlsServer } from '../../index';
+import { describeWithDocker } from './docker-available';
+import { DockerHarness, planStack, run } from './harness';
+import { synthStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+
+const SERVER = { name: 'pfit-harness-mx', smtp: 26025, host: 'mx.harness.test' };
+const TS_NODE = resolve(__dirname, '..', '..', 'node_modules', 'ts-node', 'dist', 'bin.js');
+
+type Doc = { resource: Record<string, Record<string, Record<string, unknown>>> } & Record<string, unknown>;
+
+const tmp = new TempDir('harness');
+let json: string;
+
+beforeAll(async () => {
+  const pki = new TestPki(`${tmp.path}/pki`);
+  await pki.root('harness-root');
+  const cert = await pki.server('harness-server', 'harness-root', [SERVER.host], 'ecdsa');
+  const { cdkTfJsonPath } = synthStack(`${tmp.path}/out`, 'harness', (stack, image) => {
+    const server = testServer(stack, 'mx', { hostname: SERVER.host, port: SERVER.smtp });
+    new TlsServer(server, 'Tls', { certificates: [ServerCertificate.fromFiles({ chainFile: cert.chainPath, keyFile: cert.keyPath })] });
+    testContainer(stack, server, image, SERVER.name);
+  });
+  json = readFileSync(cdkTfJsonPath, 'utf8');
+}, 60_000);
+
+afterAll(() => tmp.cleanup());
+
+/** A deep copy of the synthesized document with `change` applied to its only container. */
+function variant(change: (container: Record<string, unknown>, doc: Doc) => void): Doc {
+  const doc = JSON.parse(json) as Doc;
+  const [container] = Object.values(doc.resource.docker_container);
+  change(container, doc);
+  return doc;
+}
+
+function mainCfUpload(container: Record<string, unknown>): { file: string; content: string } {
+  return (container.upload as { file: string; content: string }[]).find((u) => u.file === '/etc/postfix/main.cf')!;
+}
+
+describe('harness plan (no engine needed)', () => {
+  test('a synthesized stack is planned as written: host network, volume, healthcheck, restart, every upload', () => {
+    const plan = planStack(json);
+    expect(plan.volumes).toEqual([`postfix-queue-${SERVER.name}`]);
+    const [container] = plan.containers;
+    expect(container.name).toBe(SERVER.name);
+    expect(container.image).toBe('postfix-tls-cdktf:latest');
+    expect(container.restart).toBe('unless-stopped');
+    expect(container.volumes).toEqual([{ volumeName: `postfix-queue-${SERVER.name}`, containerPath: '/var/spool/postfix', readOnly: false }]);
+    expect(container.healthcheck?.flags).toEqual([
+      '--health-cmd', `/usr/local/bin/healthcheck.sh ${SERVER.smtp} plain 127.0.0.1`,
+      '--health-interval', '10s', '--health-timeout', '8s', '--health-start-period', '5s', '--health-retries', '3',
+    ]);
+    const files = container.uploads.map((u) => u.file);
+    expect(files).toEqual(expect.arrayContaining(['/etc/postfix/main.cf', '/etc/postfix/master.cf', '/etc/postfix/tls/private/ecdsa.key.pem', '/etc/postfix/tls/ecdsa.chain.pem']));
+    const key = container.uploads.find((u) => u.file.endsWith('ecdsa.key.pem'))!;
+    expect(key.content).toBeUndefined(); // the key travels by path only
+    expect(key.source).toMatch(/harness-server\.key\.pem$/);
+  });
+
+  test('refuses a container without host networking, naming the resource', () => {
+    const doc = variant((c) => delete c.network_mode);
+    expect(() => new DockerHarness(doc)).toThrow(/harness refuses docker_container\.\S+: network_mode is null; integration tests only run containers with host networking/);
+    expect(() => new DockerHarness(variant((c) => (c.network_mode = 'bridge')))).toThrow(/network_mode is "bridge"/);
+  });
+
+  test('refuses attributes it cannot reproduce (published ports, env, command)', () => {
+    expect(() => planStack(variant((c) => (c.ports = [{ internal: 25, external: 25 }])))).toThrow(/attribute "ports" is not supported/);
+    expect(() => planStack(variant((c) => (c.env = ['A=b'])))).toThrow(/attribute "env" is not supported/);
+    expect(() => planStack(variant((c) => (c.command = ['postconf'])))).toThrow(/attribute "command" is not supported/);
+    // Unset attributes (null, empty lists) are what Terraform treats as absent: accepted.
+    expect(() => planStack(variant((c) => (c.ports = [])))).not.toThrow();
+  });
+
+  test('refuses unresolved tokens, except filesha256() of the uploaded source file', () => {
+    const token = '${tls_private_key.Key_1234.private_key_pem}';
+    const withToken = variant((c) => (c.upload as Record<string, unknown>[]).push({ file: '/etc/postfix/tls/private/x.pem', content: token }));
+    expect(() => planStack(withToken)).toThrow(/"content" holds an unresolved token/);
+    const wrongHash = variant((c) => {
+      const key = (c.upload as Record<string, string>[]).find((u) => u.source !== undefined)!;
+      key.source_hash = '${filesha256("/etc/passwd")}';
+    });
+    expect(() => planStack(wrongHash)).toThrow(/"source_hash" hashes \/etc\/passwd, not the uploaded/);
+    expect(() => planStack(variant((c) => (c.image = '${docker_image.Nope.image_id}')))).toThrow(/docker_image\.Nope, which the stack does not define/);
+  });
+
+  test('refuses private key material inline in the JSON, and never repeats it in the message', () => {
+    const keyBody = 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETSECRET';
+    const inline = variant((c) => (c.upload as Record<string, unknown>[]).push({ file: '/etc/postfix/tls/private/inline.pem', content: `-----BEGIN PRIVATE KEY-----\n${keyBody}\n-----END PRIVATE KEY-----\n` }));
+    let message = '';
+    try {
+      planStack(inline);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/holds private key material inline; keys must be uploaded from a local file/);
+    expect(message).not.toContain(keyBody);
+    const unknownAttribute = variant((c) => (c.labels = `-----BEGIN PRIVATE KEY-----\n${keyBody}\n-----END PRIVATE KEY-----`));
+    let other = '';
+    try {
+      planStack(unknownAttribute);
+    } catch (e) {
+      other = (e as Error).message;
+    }
+    expect(other).toMatch(/attribute "labels" is not supported/);
+    expect(other).not.toContain(keyBody);
+  });
+
+  test('refuses resource types, data sources and providers it does not reproduce', () => {
+    expect(() => planStack(variant((_c, d) => (d.resource.tls_private_key = { k: { algorithm: 'ECDSA' } })))).toThrow(/resource type tls_private_key is not reproduced/);
+    expect(() => planStack(variant((_c, d) => (d.data = { docker_network: { n: { name: 'x' } } })))).toThrow(/top-level block "data"/);
+    expect(() => planStack(variant((_c, d) => ((d.provider as Record<string, unknown>).docker = [{ host: 'tcp://10.0.0.1:2375' }])))).toThrow(/provider docker: attribute "host"/);
+  });
+
+  test('refuses a main.cf through which mail could leave the host', () => {
+    const open = variant((c) => {
+      const upload = mainCfUpload(c);
+      upload.content = upload.content.replace(/^(default_transport|relay_transport) = .*$/gm, '');
+    });
+    expect(() => new DockerHarness(open)).toThrow(/main\.cf must set default_transport to error:\.\.\. or discard:\.\.\./);
+    const relayhost = variant((c) => {
+      const upload = mainCfUpload(c);
+      upload.content += 'relayhost = [smtp.example.com]\n';
+    });
+    expect(() => new DockerHarness(relayhost)).toThrow(/main\.cf sets relayhost/);
+    const override = variant((c) => {
+      const upload = (c.upload as { file: string; content: string }[]).find((u) => u.file === '/etc/postfix/master.cf')!;
+      upload.content = upload.content.replace(/^(\S+\s+inet .*smtpd)$/m, '$1\n  -o relay_transport=smtp');
+    });
+    expect(() => new DockerHarness(override)).toThrow(/master\.cf overrides relay_transport for a service/);
+  });
+
+  test('without an engine: one loud warning and skipped suites on a laptop, a thrown error under CI=true', () => {
+    const probe = (ci: string): { stdout: string; stderr: string } => {
+      const result = spawnSync(process.execPath, [TS_NODE, '--swc', '--transpile-only', join(__dirname, 'fixtures', 'availability.ts')], {
+        env: { PATH: '/nonexistent', CI: ci, HOME: process.env.HOME ?? '/tmp' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      return { stdout: result.stdout, stderr: result.stderr };
+    };
+    const laptop = probe('false');
+    expect(laptop.stdout).toContain('RESULT skip first, skip second');
+    const warnings = laptop.stderr.split('\n').filter((l) => l.includes('SKIPPING Docker integration tests'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/no Docker engine answers `docker info`/);
+    const ci = probe('true');
+    expect(ci.stdout).toMatch(/THROWN integration tests cannot run under CI=true: no Docker engine answers/);
+  }, 90_000);
+});
+
+describeWithDocker('harness on the engine', () => {
+  let harness: DockerHarness | undefined;
+
+  afterAll(async () => {
+    await harness?.destroy();
+  }, 60_000);
+
+  test('refuses an image that is not present locally, before creating anything', async () => {
+    const doc = variant((_c, d) => {
+      const [image] = Object.values(d.resource.docker_image);
+      image.name = 'postfix-tls-cdktf:does-not-exist';
+    });
+    const h = new DockerHarness(doc);
+    await expect(h.up()).rejects.toThrow(/harness refuses image postfix-tls-cdktf:does-not-exist: it is not present on the local engine/);
+    await h.destroy();
+    expect((await run('docker', ['container', 'inspect', SERVER.name])).code).not.toBe(0);
+  });
+
+  test('replaces a stale container of the same name, runs exactly what the plan says, and destroy() removes container and volume', async () => {
+    execFileSync('docker', ['create', '--name', SERVER.name, '--network', 'host', 'postfix-tls-cdktf:latest', 'true']);
+    const staleId = execFileSync('docker', ['inspect', '-f', '{{.Id}}', SERVER.name], { encoding: 'utf8' }).trim();
+    const extraUploads = [
+      { file: '/usr/local/share/pfit/deep/utf8.txt', content: 'grüße ✓\n' },
+      { file: '/usr/local/share/pfit/bytes.bin', content_base64: Buffer.from([0, 255, 1, 128]).toString('base64') },
+      { file: '/usr/local/share/pfit/run.sh', content: '#!/bin/sh\n', executable: true },
+    ];
+    harness = new DockerHarness(variant((c) => (c.upload as unknown[]).push(...extraUploads)));
+    await harness.up();
+    const inspect = JSON.parse((await run('docker', ['inspect', SERVER.name])).stdout)[0];
+    expect(inspect.Id).not.toBe(staleId);
+    expect(inspect.HostConfig.NetworkMode).toBe('host');
+    expect(inspect.HostConfig.RestartPolicy.Name).toBe('unless-stopped');
+    expect(inspect.Config.Healthcheck.Test).toEqual(['CMD-SHELL', `/usr/local/bin/healthcheck.sh ${SERVER.smtp} plain 127.0.0.1`]);
+    expect(inspect.Config.Healthcheck.Interval).toBe(10_000_000_000);
+    expect(inspect.State.Health.Status).toBe('healthy');
+    expect(inspect.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: `postfix-queue-${SERVER.name}`, Destination: '/var/spool/postfix' })]);
+    // Uploaded files are byte-identical to the synthesized content; the key to its local source.
+    const mainCf = mainCfUpload(JSON.parse(json).resource.docker_container[Object.keys(JSON.parse(json).resource.docker_container)[0]]);
+    expect(await harness.execOk(SERVER.name, ['cat', '/etc/postfix/main.cf'])).toBe(mainCf.content);
+    // Text goes in as UTF-8, content_base64 as raw bytes, into parent directories the engine creates;
+    // modes as the provider sets them (0644, 0744 when executable).
+    expect(await harness.execOk(SERVER.name, ['cat', '/usr/local/share/pfit/deep/utf8.txt'])).toBe('grüße ✓\n');
+    expect((await harness.execOk(SERVER.name, ['od', '-An', '-tu1', '/usr/local/share/pfit/bytes.bin'])).trim().split(/\s+/)).toEqual(['0', '255', '1', '128']);
+    expect((await harness.execOk(SERVER.name, ['stat', '-c', '%a %U', '/usr/local/share/pfit/deep/utf8.txt', '/usr/local/share/pfit/run.sh', '/usr/local/share/pfit/deep'])).trim().split('\n')).toEqual(['644 root', '744 root', '755 root']);
+    expect(await harness.execOk(SERVER.name, ['/usr/local/bin/healthcheck.sh', String(SERVER.smtp), 'plain', '127.0.0.1'])).toBe('');
+    const elsewhere = await harness.exec(SERVER.name, ['/usr/local/bin/healthcheck.sh', String(SERVER.smtp), 'plain', '127.0.0.2']);
+    expect(elsewhere.code).not.toBe(0); // the probe dials the given address, where nothing listens
+    expect(elsewhere.stderr).toContain('cannot connect to 127.0.0.2:');
+
+    await harness.destroy();
+    harness = undefined;
+    expect((await run('docker', ['container', 'inspect', SERVER.name])).code).not.toBe(0);
+    expect((await run('docker', ['volume', 'inspect', `postfix-queue-${SERVER.name}`])).code).not.toBe(0);
+  }, 90_000);
+
+  test('a container whose entrypoint refuses the configuration fails up() at once, with the log tail and no key material', async () => {
+    const broken = variant((c) => {
+      mainCfUpload(c).content += 'smtpd_tls_CAfile = /etc/postfix/tls/missing-ca.pem\n';
+    });
+    const h = new DockerHarness(broken);
+    const started = Date.now();
+    try {
+      const error = await h.up().then(() => undefined, (e: Error) => e);
+      expect(error?.message).toMatch(new RegExp(`container ${SERVER.name} stopped .* before it was healthy`));
+      expect(error?.message).toMatch(/postfix-entrypoint: FATAL: smtpd_tls_CAfile = \/etc\/postfix\/tls\/missing-ca\.pem \(main\.cf\): file \/etc\/postfix\/tls\/missing-ca\.pem does not exist/);
+      expect(error?.message).not.toMatch(/PRIVATE KEY/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await h.destroy();
+    }
+    expect((await run('docker', ['container', 'inspect', SERVER.name])).code).not.toBe(0);
+  }, 90_000);
+
+  test('a test process that dies without destroy() leaves nothing behind (reaper)', async () => {
+    const volume = `pfit-harness-leak-${process.pid}`;
+    const child = spawnSync(process.execPath, [TS_NODE, '--swc', '--transpile-only', join(__dirname, 'fixtures', 'leak-volume.ts'), volume], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.stdout).toContain(`created ${volume}`);
+    let gone = false;
+    for (let i = 0; i < 40 && !gone; i++) {
+      gone = (await run('docker', ['volume', 'inspect', volume])).code !== 0;
+      if (!gone) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(gone).toBe(true);
+  }, 90_000);
+});

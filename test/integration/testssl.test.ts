@@ -1,0 +1,125 @@
+/**
+ * testssl.sh (Debian's `testssl`) against the 587 (STARTTLS) and 465 (implicit TLS) ports of an
+ * intermediate-profile server shaped like the example: dual RSA + ECDSA certificates through an
+ * intermediate, SASL on both submission ports. Ports 25000-25999.
+ *
+ * testssl runs offline (`--nodns none`, `--ip 127.0.0.1`, no `--phone-out`) with only the checks asserted
+ * here: protocols (-p), cipher categories (-s) and vulnerabilities (-U). Both ports run in parallel.
+ */
+import { readFileSync } from 'node:fs';
+import { SaslBackend, ServerCertificate, SubmissionMode, SubmissionPort, TlsProfile, TlsServer } from '../../index';
+import { describeWithDocker } from './docker-available';
+import { DockerHarness, run } from './harness';
+import { LOOPBACK, postfixWarnings, synthStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+
+const SERVER = { name: 'pfit-testssl-msa', submission: 25587, submissions: 25465, host: 'msa.testssl.test' };
+
+interface Finding {
+  readonly id: string;
+  readonly severity: string;
+  readonly finding: string;
+}
+
+/**
+ * Vulnerability ids testssl 3.0 reports for a TLS service. BREACH is HTTP only; ticketbleed is only run
+ * on implicit-TLS ports (testssl skips it under --starttls).
+ */
+const VULNERABILITIES = [
+  'heartbleed', 'CCS', 'ROBOT', 'secure_renego', 'secure_client_renego', 'CRIME_TLS', 'POODLE_SSL',
+  'fallback_SCSV', 'SWEET32', 'FREAK', 'DROWN', 'LOGJAM', 'BEAST', 'LUCKY13', 'RC4',
+];
+
+async function testssl(port: number, jsonFile: string, starttls: boolean): Promise<Map<string, Finding>> {
+  const args = [
+    '--quiet', '--color', '0', '--warnings', 'batch', '--nodns', 'none', '--ip', LOOPBACK,
+    '--connect-timeout', '10', '--openssl-timeout', '10',
+    ...(starttls ? ['--starttls', 'smtp'] : []),
+    '-p', '-s', '-U',
+    '--jsonfile', jsonFile,
+    `${LOOPBACK}:${port}`,
+  ];
+  const result = await run('testssl', args, { timeoutMs: 400_000 });
+  let findings: Finding[];
+  try {
+    findings = JSON.parse(readFileSync(jsonFile, 'utf8')) as Finding[];
+  } catch (e) {
+    throw new Error(`testssl wrote no JSON (exit ${result.code}): ${(e as Error).message}\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-2000)}`);
+  }
+  const scanProblem = findings.find((f) => f.id === 'scanProblem' || f.severity === 'FATAL');
+  if (scanProblem) throw new Error(`testssl could not scan port ${port}: ${scanProblem.finding}`);
+  return new Map(findings.map((f) => [f.id, f]));
+}
+
+describeWithDocker('testssl.sh against the submission ports (live Postfix)', () => {
+  const tmp = new TempDir('testssl');
+  let harness: DockerHarness | undefined;
+  const results = new Map<string, Map<string, Finding>>();
+
+  beforeAll(async () => {
+    const pki = new TestPki(`${tmp.path}/pki`);
+    await pki.root('testssl-root');
+    await pki.intermediate('testssl-intermediate', 'testssl-root');
+    const rsa = await pki.server('testssl-rsa', 'testssl-intermediate', [SERVER.host], 'rsa');
+    const ecdsa = await pki.server('testssl-ecdsa', 'testssl-intermediate', [SERVER.host], 'ecdsa');
+    const credentials = tmp.file('credentials', `user pw-${Date.now()}\n`);
+    const { cdkTfJsonPath } = synthStack(`${tmp.path}/out`, 'testssl', (stack, image) => {
+      const msa = testServer(stack, 'msa', { hostname: SERVER.host, smtpService: false, publicMx: false, sasl: SaslBackend.cyrusSasldb(credentials) });
+      new TlsServer(msa, 'Tls', {
+        certificates: [
+          ServerCertificate.fromFiles({ chainFile: ecdsa.chainPath, keyFile: ecdsa.keyPath }),
+          ServerCertificate.fromFiles({ chainFile: rsa.chainPath, keyFile: rsa.keyPath }),
+        ],
+        profile: TlsProfile.INTERMEDIATE,
+      });
+      new SubmissionPort(msa, 'Submission', { mode: SubmissionMode.STARTTLS, port: SERVER.submission, listenAddress: LOOPBACK });
+      new SubmissionPort(msa, 'Submissions', { mode: SubmissionMode.WRAPPER, port: SERVER.submissions, listenAddress: LOOPBACK });
+      testContainer(stack, msa, image, SERVER.name);
+    });
+    harness = DockerHarness.fromFile(cdkTfJsonPath);
+    await harness.up();
+    const [starttls, implicit] = await Promise.all([
+      testssl(SERVER.submission, `${tmp.path}/587.json`, true),
+      testssl(SERVER.submissions, `${tmp.path}/465.json`, false),
+    ]);
+    results.set('587', starttls);
+    results.set('465', implicit);
+  }, 600_000);
+
+  afterAll(async () => {
+    await harness?.destroy();
+    tmp.cleanup();
+  }, 60_000);
+
+  describe.each(['587', '465'])('port %s', (port) => {
+    const get = (id: string): Finding => {
+      const finding = results.get(port)?.get(id);
+      if (!finding) throw new Error(`testssl reported no "${id}" for port ${port}`);
+      return finding;
+    };
+
+    test('protocols: no SSLv2, SSLv3, TLS 1.0, TLS 1.1; TLS 1.2 and TLS 1.3 offered', () => {
+      for (const id of ['SSLv2', 'SSLv3', 'TLS1', 'TLS1_1']) expect(get(id).finding).toMatch(/^not offered/);
+      for (const id of ['TLS1_2', 'TLS1_3']) expect(get(id).finding).toMatch(/^offered/);
+    });
+
+    test('cipher classes: no NULL, anonymous (aNULL), EXPORT, LOW (incl. RC4/DES), 3DES/IDEA or obsolete CBC; strong AEAD offered', () => {
+      for (const id of ['cipherlist_NULL', 'cipherlist_aNULL', 'cipherlist_EXPORT', 'cipherlist_LOW', 'cipherlist_3DES_IDEA', 'cipherlist_AVERAGE']) {
+        expect([id, get(id).finding]).toEqual([id, 'not offered']);
+      }
+      expect(get('cipherlist_STRONG').finding).toMatch(/^offered/);
+    });
+
+    test('known vulnerabilities are reported not vulnerable', () => {
+      for (const id of [...VULNERABILITIES, ...(port === '465' ? ['ticketbleed'] : [])]) {
+        const finding = get(id);
+        expect([id, finding.severity]).toEqual([id, expect.stringMatching(/^(OK|INFO)$/)]);
+        // testssl writes "VULNERABLE" / "potentially VULNERABLE" in capitals; "not vulnerable" otherwise.
+        expect([id, finding.finding]).not.toEqual([id, expect.stringMatching(/VULNERABLE|potentially/)]);
+      }
+    });
+  });
+  test('Postfix and the entrypoint logged no warning about the rendered configuration', async () => {
+    const warnings = await postfixWarnings(harness!);
+    for (const [container, lines] of Object.entries(warnings)) expect([container, lines]).toEqual([container, []]);
+  });
+});
