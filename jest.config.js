@@ -9,8 +9,13 @@ const common = {
 module.exports = {
   testTimeout: 30000,
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/test'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'] },
+    { ...common, displayName: 'unit', roots: ['<rootDir>/test'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/', '<rootDir>/test/hardening/(relay-matrix|load)\\.test\\.ts$'] },
     // Live Postfix containers and real TLS clients; each file sets its own (longer) hook timeouts.
-    { ...common, displayName: 'integration', roots: ['<rootDir>/test/integration'] },
+    {
+      ...common,
+      displayName: 'integration',
+      roots: ['<rootDir>/test/integration', '<rootDir>/test/hardening'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/hardening/no-private-keys\\.test\\.ts$'],
+    },
   ],
 };

@@ -1,26 +1,53 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { printTable } from './stats';
 import { benchSynth } from './synth';
+import { benchTls, printTlsReport, tlsOptionsFromEnv } from './tls';
 
 // `npm run bench`: medians over repeated runs, each against its baseline measured in the same run.
+// BENCH_ONLY=synth|tls runs one section and keeps the other section of an existing latest.json.
 async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY;
+  if (only !== undefined && only !== 'synth' && only !== 'tls') throw new Error(`BENCH_ONLY=${only}: use synth or tls`);
   const counts = (process.env.BENCH_SERVERS ?? '1,100,1000').split(',').map(Number);
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
   console.log(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GiB, Node ${machine.node}`);
 
-  const synth = await benchSynth(counts, (n) => (n >= 1000 ? 3 : 5));
-  console.log('\nSynth: library constructs vs plain cdktf with the same docker resources and file contents');
-  printTable(
-    ['servers', 'runs', 'library ms', 'plain ms', 'ratio', 'library MB', 'plain MB'],
-    synth.map((r) => [String(r.servers), String(r.runs), r.libraryMs.toFixed(0), r.plainMs.toFixed(0), (r.libraryMs / r.plainMs).toFixed(2), r.libraryMaxRssMb.toFixed(0), r.plainMaxRssMb.toFixed(0)]),
-  );
-
   const dir = join(__dirname, 'results');
+  const file = join(dir, 'latest.json');
+  const previous = (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {}) as Record<string, unknown>;
+  const results: Record<string, unknown> = { ...previous, machine };
+
+  if (only !== 'tls') {
+    const synth = await benchSynth(counts, (n) => (n >= 1000 ? 3 : 5));
+    console.log('\nSynth: library constructs vs plain cdktf with the same docker resources and file contents');
+    printTable(
+      ['servers', 'runs', 'library ms', 'plain ms', 'ratio', 'library MB', 'plain MB'],
+      synth.map((r) => [String(r.servers), String(r.runs), r.libraryMs.toFixed(0), r.plainMs.toFixed(0), (r.libraryMs / r.plainMs).toFixed(2), r.libraryMaxRssMb.toFixed(0), r.plainMaxRssMb.toFixed(0)]),
+    );
+    results.synth = synth;
+  }
+
+  if (only !== 'synth') {
+    if (process.env.BENCH_TLS === '0') {
+      console.log('\nTLS: skipped (BENCH_TLS=0)');
+      results.tls = { skipped: 'BENCH_TLS=0' };
+    } else {
+      console.log('\nTLS: library default profile vs Debian default Postfix TLS, live containers on 127.0.0.1');
+      const tls = await benchTls(tlsOptionsFromEnv());
+      if ('skipped' in tls) {
+        console.log(`!!! TLS benchmark SKIPPED: ${tls.skipped}`);
+      } else {
+        printTlsReport(tls);
+      }
+      results.tls = tls;
+    }
+  }
+
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ machine, synth }, null, 2)}\n`);
-  console.log(`\nwrote ${join(dir, 'latest.json')}`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote ${file}`);
 }
 
 main().catch((e: Error) => {

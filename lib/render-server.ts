@@ -215,6 +215,7 @@ export function renderServer(spec: ServerSpec): RenderedServer {
       title: 'Capacity',
       parameters: [
         ...(spec.capacity.processLimit !== undefined ? [param('default_process_limit', integer('process limit', spec.capacity.processLimit, 1, 100000))] : []),
+        ...(spec.capacity.maxUse !== undefined ? [param('max_use', integer('max use', spec.capacity.maxUse, 1, 1000000))] : []),
         ...(spec.capacity.clientConnectionLimit !== undefined
           ? [param('smtpd_client_connection_count_limit', integer('client connection limit', spec.capacity.clientConnectionLimit, 0, 100000))]
           : []),

@@ -116,4 +116,6 @@ export interface CapacitySpec {
   readonly processLimit?: number;
   /** `smtpd_client_connection_count_limit`: concurrent connections from one client address (0 = no limit). */
   readonly clientConnectionLimit?: number;
+  /** `max_use`: connections a process serves before it exits and a fresh one is forked. */
+  readonly maxUse?: number;
 }

@@ -50,6 +50,7 @@ const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
   maillog_file: 'PostfixServer maillogFile',
   compatibility_level: 'the library (it renders 3.6)',
   default_process_limit: 'PostfixServer processLimit',
+  max_use: 'PostfixServer maxUse',
   smtpd_client_connection_count_limit: 'PostfixServer clientConnectionLimit',
   tls_medium_cipherlist: 'TlsServer profile',
   tls_preempt_cipherlist: 'TlsServer profile',

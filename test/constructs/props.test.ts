@@ -127,6 +127,8 @@ const CASES: PropCase[] = [
   },
   { construct: 'PostfixServer', prop: 'chroot', variant: 'default false', parts: () => ({}), master: [{ service: 'smtp', line: 'smtp inet n - n - - smtpd' }, { service: 'pickup', type: 'unix', line: 'pickup unix n - n 60 1 pickup' }] },
   { construct: 'PostfixServer', prop: 'processLimit', variant: '300', parts: () => ({ server: { processLimit: 300 } }), main: ['default_process_limit = 300'] },
+  { construct: 'PostfixServer', prop: 'maxUse', variant: 'default 1000', parts: () => ({}), main: ['max_use = 1000'] },
+  { construct: 'PostfixServer', prop: 'maxUse', variant: '50', parts: () => ({ server: { maxUse: 50 } }), main: ['max_use = 50'] },
   { construct: 'PostfixServer', prop: 'clientConnectionLimit', variant: '0 (no limit)', parts: () => ({ server: { clientConnectionLimit: 0 } }), main: ['smtpd_client_connection_count_limit = 0'] },
   { construct: 'PostfixServer', prop: 'maillogFile', variant: 'a file', parts: () => ({ server: { maillogFile: '/var/log/postfix.log' } }), main: ['maillog_file = /var/log/postfix.log'] },
   { construct: 'PostfixServer', prop: 'maillogFile', variant: 'default stdout', parts: () => ({}), main: ['maillog_file = /dev/stdout'] },

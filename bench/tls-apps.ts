@@ -1,0 +1,262 @@
+/**
+ * The two sides of the TLS benchmark, each synthesized to a cdk.tf.json that the integration harness
+ * runs as it is (host networking, 127.0.0.1 ports 31000-31999, no outbound delivery):
+ *
+ * - the library: PostfixServer + TlsServer with library defaults (INTERMEDIATE profile) and an ECDSA
+ *   P-256 certificate, plus the default SessionCache; variants beside it answer "what would a different
+ *   default cost" (dual RSA + ECDSA, RSA only, log level 0, asking for client certificates, an LMDB
+ *   session cache, a longer smtpd max_use, log level 0 + max_use). Variants only change prop values in
+ *   this bench stack, never the library.
+ * - the baseline: Debian's default Postfix TLS setup, as a plain cdktf app (docker provider Image,
+ *   Volume and Container resources) with a hand-written main.cf/master.cf: an RSA-2048 self-signed
+ *   certificate (as Debian's make-ssl-cert makes the snakeoil one), `smtpd_tls_security_level = may`,
+ *   nothing else TLS-related; Debian's master.cf (smtpd chrooted). It does not use the library's renderer.
+ */
+import { Container } from '@cdktf/provider-docker/lib/container';
+import { Image } from '@cdktf/provider-docker/lib/image';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { Volume } from '@cdktf/provider-docker/lib/volume';
+import { App, Fn, TerraformStack } from 'cdktf';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ClientCertPolicy,
+  ClientIdentity,
+  PostfixServer,
+  ServerCertificate,
+  SessionCache,
+  SessionStore,
+  TlsServer,
+} from '../index';
+import { DEFAULT_IMAGE_NAME } from '../constructs/docker/postfix-image';
+import { CertificateFiles, LocalPki } from '../lib/pki/local-pki';
+import { LOOPBACK, NO_OUTBOUND_DELIVERY, synthStack, testContainer, testServer } from '../test/integration/stacks';
+
+/** Every container of the benchmark carries this prefix; ports are 31000-31999 on 127.0.0.1. */
+export const BENCH_PREFIX = 'pfbench-';
+
+export interface BenchCertificates {
+  readonly ecdsa: CertificateFiles;
+  readonly rsa: CertificateFiles;
+  readonly clientCa: CertificateFiles;
+  readonly client: CertificateFiles;
+  /** Self-signed RSA-2048 certificate and key of the baseline (Debian's snakeoil recipe). */
+  readonly baselineCert: string;
+  readonly baselineKey: string;
+}
+
+export const BENCH_DOMAIN = 'bench.test';
+
+/** A server of the benchmark: the headline ones and the "what if this default changed" variants. */
+export interface BenchVariant {
+  readonly id: string;
+  readonly container: string;
+  readonly port: number;
+  readonly hostname: string;
+  /** What differs from the library defaults. */
+  readonly description: string;
+  /** Measured in every part of the benchmark (throughput, startup), not only CPU per session. */
+  readonly headline: boolean;
+  /** Adds TlsServer and friends to `server`; undefined for the baseline. */
+  readonly build?: (server: PostfixServer, certs: BenchCertificates) => void;
+  /** PostfixServer props beyond hostname and port. */
+  readonly serverProps?: { additionalParameters?: Record<string, string> };
+}
+
+const ecdsaCert = (c: BenchCertificates): ServerCertificate => ServerCertificate.fromFiles({ chainFile: c.ecdsa.chainPath, keyFile: c.ecdsa.keyPath });
+const rsaCert = (c: BenchCertificates): ServerCertificate => ServerCertificate.fromFiles({ chainFile: c.rsa.chainPath, keyFile: c.rsa.keyPath });
+
+function variant(id: string, port: number, headline: boolean, description: string, build: BenchVariant['build'], serverProps?: BenchVariant['serverProps']): BenchVariant {
+  return { id, container: `${BENCH_PREFIX}${id}`, port, hostname: `${id}.${BENCH_DOMAIN}`, description, headline, build, serverProps };
+}
+
+export const LIBRARY = variant('library', 31025, true, 'library defaults (INTERMEDIATE), ECDSA P-256, default SessionCache (tickets)', (server, c) => {
+  new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c)] });
+  new SessionCache(server, 'Sessions');
+});
+
+export const BASELINE: BenchVariant = {
+  id: 'baseline',
+  container: `${BENCH_PREFIX}baseline`,
+  port: 31925,
+  hostname: `baseline.${BENCH_DOMAIN}`,
+  description: "Debian's default: RSA-2048 self-signed, smtpd_tls_security_level = may, nothing else",
+  headline: true,
+};
+
+/** Every library-side server, headline first. */
+export const LIBRARY_VARIANTS: readonly BenchVariant[] = [
+  LIBRARY,
+  variant('library-dual', 31125, true, 'ECDSA P-256 + RSA-2048 (dual), otherwise defaults', (server, c) => {
+    new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c), rsaCert(c)] });
+    new SessionCache(server, 'Sessions');
+  }),
+  variant('lib-rsa', 31225, false, 'RSA-2048 only (isolates the certificate from the rest of the config)', (server, c) => {
+    new TlsServer(server, 'Tls', { certificates: [rsaCert(c)] });
+    new SessionCache(server, 'Sessions');
+  }),
+  variant('lib-loglevel0', 31325, false, 'logLevel 0 (Postfix default) instead of 1', (server, c) => {
+    new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c)], logLevel: 0 });
+    new SessionCache(server, 'Sessions');
+  }),
+  variant('lib-ask-ccert', 31425, false, 'ClientCertPolicy with a CAfile and relayClients (asks every client for a certificate)', (server, c) => {
+    new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c)] });
+    new ClientCertPolicy(server, 'ClientCerts', {
+      trustedCaFiles: [c.clientCa.certPath],
+      relayClients: [ClientIdentity.fromCertificateFile(c.client.certPath, 'relay.bench.test')],
+    });
+    new SessionCache(server, 'Sessions');
+  }),
+  variant('lib-lmdb', 31525, false, 'SessionStore.lmdb() cache database instead of tickets', (server, c) => {
+    new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c)] });
+    new SessionCache(server, 'Sessions', { store: SessionStore.lmdb() });
+  }),
+  variant(
+    'lib-max-use',
+    31625,
+    false,
+    'additionalParameters max_use = 1000 (smtpd re-exec every 1000 instead of 100 sessions)',
+    (server, c) => {
+      new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c)] });
+      new SessionCache(server, 'Sessions');
+    },
+    { additionalParameters: { max_use: '1000' } },
+  ),
+  variant(
+    'lib-lean',
+    31725,
+    false,
+    'logLevel 0 and max_use = 1000 together (the floor of both changes)',
+    (server, c) => {
+      new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c)], logLevel: 0 });
+      new SessionCache(server, 'Sessions');
+    },
+    { additionalParameters: { max_use: '1000' } },
+  ),
+];
+
+/** Certificates for every bench server, generated into `dir` (removed by the caller). */
+export async function benchCertificates(dir: string, hostnames: readonly string[]): Promise<BenchCertificates> {
+  const pki = new LocalPki(join(dir, 'pki'));
+  await pki.ensureRootCa('bench-root');
+  const ecdsa = await pki.ensureServerCert('bench-ecdsa', { issuer: 'bench-root', hostnames, algorithm: 'ecdsa' });
+  const rsa = await pki.ensureServerCert('bench-rsa', { issuer: 'bench-root', hostnames, algorithm: 'rsa' });
+  const clientCa = await pki.ensureRootCa('bench-client-ca');
+  const client = await pki.ensureClientCert('bench-client', { issuer: 'bench-client-ca', commonName: 'relay.bench.test' });
+  // Debian's make-ssl-cert: `openssl req -new -x509 -days 3650 -nodes -sha256` with a 2048-bit RSA key.
+  const snakeoil = join(dir, 'snakeoil');
+  mkdirSync(snakeoil, { mode: 0o700 });
+  const baselineCert = join(snakeoil, 'ssl-cert-snakeoil.pem');
+  const baselineKey = join(snakeoil, 'ssl-cert-snakeoil.key');
+  execFileSync('openssl', [
+    'req', '-new', '-x509', '-days', '3650', '-nodes', '-sha256', '-newkey', 'rsa:2048',
+    '-subj', `/CN=${BASELINE.hostname}`, '-addext', `subjectAltName=DNS:${BASELINE.hostname}`,
+    '-keyout', baselineKey, '-out', baselineCert,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  chmodSync(baselineKey, 0o600);
+  return { ecdsa, rsa, clientCa, client, baselineCert, baselineKey };
+}
+
+/** Synthesizes the library stack (the given variants, one container each); returns its cdk.tf.json path. */
+export function synthLibraryStack(outdir: string, certs: BenchCertificates, variants: readonly BenchVariant[]): string {
+  return synthStack(outdir, 'bench-tls-library', (stack, image) => {
+    for (const v of variants) {
+      const server = testServer(stack, v.id, { hostname: v.hostname, port: v.port, ...(v.serverProps ?? {}) });
+      v.build?.(server, certs);
+      testContainer(stack, server, image, v.container);
+    }
+  }).cdkTfJsonPath;
+}
+
+/** Debian 12's master.cf services (/usr/share/postfix/master.cf.dist), smtp on 127.0.0.1:PORT. */
+function debianMasterCf(port: number): string {
+  return `# Debian 12 master.cf (master.cf.dist), smtp on ${LOOPBACK}:${port}; optional pipe transports left out
+${LOOPBACK}:${port} inet n - y - - smtpd
+pickup    unix  n       -       y       60      1       pickup
+cleanup   unix  n       -       y       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       y       1000?   1       tlsmgr
+rewrite   unix  -       -       y       -       -       trivial-rewrite
+bounce    unix  -       -       y       -       0       bounce
+defer     unix  -       -       y       -       0       bounce
+trace     unix  -       -       y       -       0       bounce
+verify    unix  -       -       y       -       1       verify
+flush     unix  n       -       y       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       y       -       -       smtp
+relay     unix  -       -       y       -       -       smtp
+        -o syslog_name=postfix/$service_name
+showq     unix  n       -       y       -       -       showq
+error     unix  -       -       y       -       -       error
+retry     unix  -       -       y       -       -       error
+discard   unix  -       -       y       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+lmtp      unix  -       -       y       -       -       lmtp
+anvil     unix  -       -       y       -       1       anvil
+scache    unix  -       -       y       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+`;
+}
+
+/**
+ * Debian 12's main.cf as postinst writes it (main.cf.debian + main.cf.tls), smtpd part only, with what a
+ * container needs: log to stdout (Debian logs to syslog), and no outbound delivery.
+ */
+function debianMainCf(hostname: string): string {
+  return `# Debian 12 default main.cf (postinst: main.cf.debian + main.cf.tls), for the TLS benchmark baseline
+smtpd_banner = $myhostname ESMTP $mail_name (Debian/GNU)
+biff = no
+append_dot_mydomain = no
+readme_directory = no
+compatibility_level = 3.6
+
+# TLS parameters (main.cf.tls): a self-signed RSA-2048 certificate and opportunistic TLS, nothing else
+smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem
+smtpd_tls_key_file = /etc/ssl/private/ssl-cert-snakeoil.key
+smtpd_tls_security_level = may
+
+myhostname = ${hostname}
+alias_maps = hash:/etc/aliases
+alias_database = hash:/etc/aliases
+mydestination = $myhostname, localhost
+relayhost =
+mailbox_size_limit = 0
+recipient_delimiter = +
+
+# Container: Postfix's own logger to stdout (Debian's syslog does not exist here)
+maillog_file = /dev/stdout
+
+# Benchmark safety: nothing can leave the host
+${Object.entries(NO_OUTBOUND_DELIVERY).map(([k, v]) => `${k} = ${v}`).join('\n')}
+`;
+}
+
+/** The baseline as a plain cdktf app; returns its cdk.tf.json path. */
+export function synthBaselineStack(outdir: string, certs: BenchCertificates): string {
+  const app = new App({ outdir });
+  const stack = new TerraformStack(app, 'bench-tls-baseline');
+  new DockerProvider(stack, 'docker', {});
+  const image = new Image(stack, 'Image', { name: DEFAULT_IMAGE_NAME, keepLocally: true });
+  const queue = new Volume(stack, 'Queue', { name: `postfix-queue-${BASELINE.container}` });
+  new Container(stack, 'Postfix', {
+    name: BASELINE.container,
+    image: image.imageId,
+    networkMode: 'host',
+    restart: 'unless-stopped',
+    mustRun: true,
+    volumes: [{ volumeName: queue.name, containerPath: '/var/spool/postfix' }],
+    // The same probe as the library's container, so both carry the same background load.
+    healthcheck: { test: ['CMD', '/usr/local/bin/healthcheck.sh', String(BASELINE.port), 'plain'], interval: '10s', timeout: '8s', startPeriod: '5s', retries: 3 },
+    upload: [
+      { file: '/etc/postfix/main.cf', content: debianMainCf(BASELINE.hostname) },
+      { file: '/etc/postfix/master.cf', content: debianMasterCf(BASELINE.port) },
+      { file: '/etc/ssl/certs/ssl-cert-snakeoil.pem', content: readFileSync(certs.baselineCert, 'utf8') },
+      { file: '/etc/ssl/private/ssl-cert-snakeoil.key', source: certs.baselineKey, sourceHash: Fn.filesha256(certs.baselineKey), permissions: '0600' },
+    ],
+  });
+  app.synth();
+  return join(outdir, 'stacks', 'bench-tls-baseline', 'cdk.tf.json');
+}
