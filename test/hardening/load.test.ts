@@ -16,7 +16,7 @@ import { ClientCertPolicy, ServerCertificate, SessionCache, TlsServer } from '..
 import { SmtpSession, testMessage } from '../integration/clients';
 import { describeWithDocker } from '../integration/docker-available';
 import { DockerHarness } from '../integration/harness';
-import { synthStack, TempDir, testContainer, TestPki, testServer } from '../integration/stacks';
+import { startStack, TempDir, testContainer, TestPki, testServer } from '../integration/stacks';
 
 const SERVER = { name: 'pfhard-load', smtp: 33025, host: 'load.hardening.test' };
 /** The same server with Postfix's default limits (100 processes, 50 connections per client): the control. */
@@ -112,7 +112,7 @@ describeWithDocker(`load: ${SESSIONS} concurrent STARTTLS sessions (live Postfix
     await pki.root('load-root');
     const cert = await pki.server('load-server', 'load-root', [SERVER.host, CONTROL.host], 'ecdsa');
     const clientCa = await pki.root('load-client-ca');
-    const { cdkTfJsonPath } = synthStack(`${tmp.path}/out`, 'load', (stack, image) => {
+    harness = await startStack(`${tmp.path}/out`, 'load', (stack, image) => {
       const server = testServer(stack, 'load', {
         hostname: SERVER.host,
         port: SERVER.smtp,
@@ -128,14 +128,6 @@ describeWithDocker(`load: ${SESSIONS} concurrent STARTTLS sessions (live Postfix
         testContainer(stack, s, image, name);
       }
     });
-    harness = DockerHarness.fromFile(cdkTfJsonPath);
-    try {
-      await harness.up();
-    } catch (e) {
-      await harness.destroy().catch(() => undefined);
-      harness = undefined;
-      throw e;
-    }
   }, 150_000);
 
   afterAll(async () => {

@@ -24,7 +24,7 @@ import type { CertificateFiles } from '../../lib/pki/local-pki';
 import { SmtpSession } from '../integration/clients';
 import { describeWithDocker } from '../integration/docker-available';
 import { DockerHarness } from '../integration/harness';
-import { LOOPBACK, synthStack, TempDir, testContainer, TestPki, testServer } from '../integration/stacks';
+import { LOOPBACK, startStack, TempDir, testContainer, TestPki, testServer } from '../integration/stacks';
 
 const FP = { name: 'pfhard-relay-fp', smtp: 32025, submission: 32587, host: 'fp.relay.test' };
 const ALL = { name: 'pfhard-relay-all', smtp: 32125, host: 'all.relay.test' };
@@ -192,7 +192,7 @@ describeWithDocker('relay safety matrix (live Postfix)', () => {
     // The library refuses an expired certificate file in relayClients; a fingerprint it cannot check.
     const byFingerprint = (name: string): ClientIdentity => ClientIdentity.fromFingerprint(certificateFingerprint(clients[name].files.certPem, 'sha256'), `${name}.client.test`);
 
-    const { cdkTfJsonPath } = synthStack(`${tmp.path}/out`, 'relay', (stack, image) => {
+    harness = await startStack(`${tmp.path}/out`, 'relay', (stack, image) => {
       const fp = testServer(stack, 'fp', { hostname: FP.host, port: FP.smtp });
       new TlsServer(fp, 'Tls', { certificates, securityLevel: SecurityLevel.MAY });
       new ClientCertPolicy(fp, 'ClientCerts', {
@@ -207,14 +207,6 @@ describeWithDocker('relay safety matrix (live Postfix)', () => {
       new ClientCertPolicy(all, 'ClientCerts', { trustedCaFiles: [dedicatedCa.certPath], permitAllClientCertificates: true });
       testContainer(stack, all, image, ALL.name);
     });
-    harness = DockerHarness.fromFile(cdkTfJsonPath);
-    try {
-      await harness.up();
-    } catch (e) {
-      await harness.destroy().catch(() => undefined);
-      harness = undefined;
-      throw e;
-    }
   }, 150_000);
 
   afterAll(async () => {

@@ -18,7 +18,7 @@ import type { CertificateFiles } from '../../lib/pki/local-pki';
 import { sClient, SmtpReply, SmtpSession, testMessage } from './clients';
 import { describeWithDocker } from './docker-available';
 import { DockerHarness } from './harness';
-import { LOOPBACK, postfixWarnings, synthStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+import { LOOPBACK, postfixWarnings, startStack, TempDir, testContainer, TestPki, testServer } from './stacks';
 
 const ASK = { name: 'pfit-ccert-ask', smtp: 22025, submission: 22587, host: 'ask.ccert.test' };
 const ALL = { name: 'pfit-ccert-all', smtp: 22125, host: 'all.ccert.test' };
@@ -98,7 +98,7 @@ describeWithDocker('client certificates (live Postfix)', () => {
     }
     const certificates = (): ServerCertificate[] => [ServerCertificate.fromFiles({ chainFile: serverCert.chainPath, keyFile: serverCert.keyPath })];
 
-    const { cdkTfJsonPath } = synthStack(`${tmp.path}/out`, 'ccert', (stack, image) => {
+    harness = await startStack(`${tmp.path}/out`, 'ccert', (stack, image) => {
       const ask = testServer(stack, 'ask', { hostname: ASK.host, port: ASK.smtp });
       new TlsServer(ask, 'Tls', { certificates: certificates(), securityLevel: SecurityLevel.MAY, logLevel: 1 });
       new ClientCertPolicy(ask, 'ClientCerts', {
@@ -135,8 +135,6 @@ describeWithDocker('client certificates (live Postfix)', () => {
       new ClientCertPolicy(require, 'ClientCerts', { trustedCaFiles: [trustedCa.certPath], requireCertificates: true });
       testContainer(stack, require, image, REQUIRE.name);
     });
-    harness = DockerHarness.fromFile(cdkTfJsonPath);
-    await harness.up();
   }, 150_000);
 
   afterAll(async () => {

@@ -20,7 +20,7 @@ import type { CertificateFiles } from '../../lib/pki/local-pki';
 import { eventually, HOST, sClient, SmtpSession, swaks, testMessage } from './clients';
 import { describeWithDocker } from './docker-available';
 import { DockerHarness, run } from './harness';
-import { LOOPBACK, postfixWarnings, synthStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+import { LOOPBACK, postfixWarnings, startStack, TempDir, testContainer, TestPki, testServer } from './stacks';
 
 const MX = { name: 'pfit-basics-mx', smtp: 21025, submission: 21587, submissions: 21465, host: 'mx.basics.test' };
 const QUIET = { name: 'pfit-basics-quiet', smtp: 21125, host: 'quiet.basics.test' };
@@ -62,7 +62,7 @@ describeWithDocker('SMTP, submission and wrapper-mode TLS (live Postfix)', () =>
       ServerCertificate.fromFiles({ chainFile: ecdsa.chainPath, keyFile: ecdsa.keyPath }),
       ServerCertificate.fromFiles({ chainFile: rsa.chainPath, keyFile: rsa.keyPath }),
     ];
-    const { cdkTfJsonPath } = synthStack(`${tmp.path}/out`, 'basics', (stack, image) => {
+    harness = await startStack(`${tmp.path}/out`, 'basics', (stack, image) => {
       const mx = testServer(stack, 'mx', { hostname: MX.host, port: MX.smtp, localDomains: [LOCAL_DOMAIN], sasl: SaslBackend.cyrusSasldb(credentials) });
       new TlsServer(mx, 'Tls', {
         certificates: certificates(),
@@ -81,8 +81,6 @@ describeWithDocker('SMTP, submission and wrapper-mode TLS (live Postfix)', () =>
       new SessionCache(quiet, 'Sessions', { store: SessionStore.lmdb() });
       testContainer(stack, quiet, image, QUIET.name);
     });
-    harness = DockerHarness.fromFile(cdkTfJsonPath);
-    await harness.up();
   }, 150_000);
 
   afterAll(async () => {

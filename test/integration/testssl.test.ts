@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { SaslBackend, ServerCertificate, SubmissionMode, SubmissionPort, TlsProfile, TlsServer } from '../../index';
 import { describeWithDocker } from './docker-available';
 import { DockerHarness, run } from './harness';
-import { LOOPBACK, postfixWarnings, synthStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+import { LOOPBACK, postfixWarnings, startStack, TempDir, testContainer, TestPki, testServer } from './stacks';
 
 const SERVER = { name: 'pfit-testssl-msa', submission: 25587, submissions: 25465, host: 'msa.testssl.test' };
 
@@ -62,7 +62,7 @@ describeWithDocker('testssl.sh against the submission ports (live Postfix)', () 
     const rsa = await pki.server('testssl-rsa', 'testssl-intermediate', [SERVER.host], 'rsa');
     const ecdsa = await pki.server('testssl-ecdsa', 'testssl-intermediate', [SERVER.host], 'ecdsa');
     const credentials = tmp.file('credentials', `user pw-${Date.now()}\n`);
-    const { cdkTfJsonPath } = synthStack(`${tmp.path}/out`, 'testssl', (stack, image) => {
+    harness = await startStack(`${tmp.path}/out`, 'testssl', (stack, image) => {
       const msa = testServer(stack, 'msa', { hostname: SERVER.host, smtpService: false, publicMx: false, sasl: SaslBackend.cyrusSasldb(credentials) });
       new TlsServer(msa, 'Tls', {
         certificates: [
@@ -75,8 +75,6 @@ describeWithDocker('testssl.sh against the submission ports (live Postfix)', () 
       new SubmissionPort(msa, 'Submissions', { mode: SubmissionMode.WRAPPER, port: SERVER.submissions, listenAddress: LOOPBACK });
       testContainer(stack, msa, image, SERVER.name);
     });
-    harness = DockerHarness.fromFile(cdkTfJsonPath);
-    await harness.up();
     const [starttls, implicit] = await Promise.all([
       testssl(SERVER.submission, `${tmp.path}/587.json`, true),
       testssl(SERVER.submissions, `${tmp.path}/465.json`, false),

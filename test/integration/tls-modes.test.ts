@@ -11,7 +11,7 @@ import { ensureCustomDhParams } from '../../lib/pki/dh';
 import { HOST, sClient, SClientResult } from './clients';
 import { describeWithDocker } from './docker-available';
 import { DockerHarness, run } from './harness';
-import { postfixWarnings, synthStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+import { postfixWarnings, startStack, TempDir, testContainer, TestPki, testServer } from './stacks';
 
 const CERTLESS = { name: 'pfit-modes-certless', smtp: 23025, host: 'certless.modes.test' };
 const DHE = { name: 'pfit-modes-dhe', smtp: 23125, host: 'dhe.modes.test' };
@@ -59,7 +59,7 @@ describeWithDocker('certificate-less TLS, anonymous ciphers, DH parameters, time
     const clientCa = await pki.root('modes-client-ca');
     const certificates = (): ServerCertificate[] => [ServerCertificate.fromFiles({ chainFile: rsa.chainPath, keyFile: rsa.keyPath })];
 
-    const { cdkTfJsonPath } = synthStack(`${tmp.path}/out`, 'modes', (stack, image) => {
+    harness = await startStack(`${tmp.path}/out`, 'modes', (stack, image) => {
       const certless = testServer(stack, 'certless', { hostname: CERTLESS.host, port: CERTLESS.smtp, publicMx: false });
       new TlsServer(certless, 'Tls', {
         certificateless: true,
@@ -82,8 +82,6 @@ describeWithDocker('certificate-less TLS, anonymous ciphers, DH parameters, time
       new TlsServer(modern, 'Tls', { certificates: certificates(), securityLevel: SecurityLevel.ENCRYPT, profile: TlsProfile.MODERN });
       testContainer(stack, modern, image, MODERN.name);
     });
-    harness = DockerHarness.fromFile(cdkTfJsonPath);
-    await harness.up();
   }, 300_000);
 
   afterAll(async () => {
