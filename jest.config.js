@@ -3,6 +3,7 @@ const common = {
   testEnvironment: 'node',
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
+  setupFiles: ['<rootDir>/test/helpers/fast-check-seed.ts'],
 };
 
 // `npm test` runs both projects; `npm run test:unit` (jest --selectProjects unit) skips the Docker ones.
