@@ -159,7 +159,11 @@ export class ClientIdentity {
     public readonly name: string,
     private readonly certificatePem: string | undefined,
     private readonly fingerprint: string | undefined,
-  ) {}
+  ) {
+    if (Token.isUnresolved(name)) {
+      throw new ConfigError('a client name is only known at deploy time, but it is written into a lookup table checked at synth: pass a literal name');
+    }
+  }
 
   /** @internal The table key for this client: certificate or public-key fingerprint. */
   public _key(digest: string, publicKey: boolean): string {

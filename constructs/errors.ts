@@ -18,9 +18,23 @@ export function checked<T>(scope: IConstruct, check: () => T): T {
   }
 }
 
-/** True for values only known at deploy time; eager validation skips them. */
-export function isUnresolved(value: unknown): boolean {
-  return Token.isUnresolved(value);
+/**
+ * Refuses deploy-time tokens anywhere in plain props (nested arrays and objects; class instances such as
+ * certificates are left to their own checks). main.cf, master.cf and lookup tables are rendered and
+ * checked at synth: a token would reach them unchecked at deploy time, where a line break in its value
+ * could inject a parameter. `except` names props that only become file contents (e.g. CA PEMs).
+ */
+export function refuseTokens(scope: IConstruct, props: object, except: readonly string[] = []): void {
+  const visit = (value: unknown, path: string): void => {
+    if (Token.isUnresolved(value)) {
+      throw constructError(scope, `${path} is only known at deploy time, but it is rendered into the Postfix configuration, which is checked at synth: pass a literal value`);
+    }
+    if (Array.isArray(value)) value.forEach((item, i) => visit(item, `${path}[${i}]`));
+    else if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      for (const [key, item] of Object.entries(value)) visit(item, `${path}.${key}`);
+    }
+  };
+  for (const [key, value] of Object.entries(props)) if (!except.includes(key)) visit(value, key);
 }
 
 /** Throws every error of a check at once (with the construct path); warnings become annotations. */

@@ -11,7 +11,7 @@ import type { SaslSpec, ServerSpec } from '../lib/server-spec';
 import { validateServer } from '../lib/validate-server';
 import { absolutePath, hostname, integer, literal, parameterName, quote, word } from '../lib/values';
 import { ClientCertPolicy } from './client-cert-policy';
-import { checked, constructError, isUnresolved } from './errors';
+import { checked, constructError, refuseTokens } from './errors';
 import { SessionCache } from './session-cache';
 import { SubmissionPort } from './submission-port';
 import { TlsServer } from './tls-server';
@@ -178,7 +178,6 @@ function networkProblem(network: string): string | undefined {
 
 /** @internal Checks an address to listen on: an IP address or a host name. */
 export function checkListenAddress(scope: IConstruct, address: string): void {
-  if (isUnresolved(address)) return;
   if (isIP(address) === 0) checked(scope, () => hostname('listenAddress', address));
 }
 
@@ -207,6 +206,7 @@ export class PostfixServer extends Construct {
   constructor(scope: Construct, id: string, props: PostfixServerProps) {
     super(scope, id);
     this.props = props;
+    refuseTokens(this, props);
     this.hostname = checked(this, () => hostname('hostname', props.hostname));
     checked(this, () => {
       if (props.smtpPort !== undefined) integer('smtpPort', props.smtpPort, 1, 65535);
@@ -222,7 +222,7 @@ export class PostfixServer extends Construct {
       absolutePath('maillogFile', props.maillogFile ?? '/dev/stdout');
       for (const [name, value] of Object.entries(props.additionalParameters ?? {})) {
         parameterName(name);
-        if (!isUnresolved(value)) literal(`additional parameter ${name}`, value);
+        literal(`additional parameter ${name}`, value);
       }
     });
     if (props.listenAddress !== undefined) checkListenAddress(this, props.listenAddress);

@@ -8,7 +8,7 @@ import type { TlsSpec } from '../lib/server-spec';
 import { absolutePath, integer, quote, word } from '../lib/values';
 import { ServerCertificate } from './certificates';
 import { CipherGrade, SecurityLevel, TlsProtocol } from './enums';
-import { checked, constructError, isUnresolved, oneOf, reportDiagnostics } from './errors';
+import { checked, constructError, oneOf, refuseTokens, reportDiagnostics } from './errors';
 import { PostfixServer } from './postfix-server';
 import { TlsProfile } from './tls-profile';
 
@@ -169,6 +169,7 @@ export class TlsServer extends Construct {
 
   constructor(scope: Construct, id: string, props: TlsServerProps = {}) {
     super(scope, id);
+    refuseTokens(this, props);
     const server = PostfixServer.of(this);
     if (props.dh512ParamFile !== undefined) {
       throw constructError(this, `dh512ParamFile ${quote(props.dh512ParamFile)} is refused: Postfix 3.6+ silently ignores smtpd_tls_dh512_param_file and 512-bit DH is broken (Logjam). Remove it; use dhParameters for DHE`);
@@ -192,11 +193,10 @@ export class TlsServer extends Construct {
       if (props.cipherGrade !== undefined) oneOf('cipherGrade', props.cipherGrade, CipherGrade);
       if (props.mandatoryCipherGrade !== undefined) oneOf('mandatoryCipherGrade', props.mandatoryCipherGrade, CipherGrade);
       integer('logLevel', logLevel, 0, 4);
-      if (props.starttlsTimeoutSeconds !== undefined && !isUnresolved(props.starttlsTimeoutSeconds)) {
+      if (props.starttlsTimeoutSeconds !== undefined) {
         integer('starttlsTimeoutSeconds', props.starttlsTimeoutSeconds, 1, 3600);
       }
       for (const cipher of [...(props.excludeCiphers ?? []), ...(props.mandatoryExcludeCiphers ?? [])]) {
-        if (isUnresolved(cipher)) continue;
         word('excluded cipher', cipher);
         if (!CIPHER_NAME.test(cipher)) {
           throw new ConfigError(`excluded cipher ${quote(cipher)} is not an OpenSSL cipher name or alias (e.g. aNULL, MD5, kRSA)`);
