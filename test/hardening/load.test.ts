@@ -15,8 +15,7 @@
 import { ClientCertPolicy, ServerCertificate, SessionCache, TlsServer } from '../../index';
 import { SmtpSession, testMessage } from '../integration/clients';
 import { describeWithDocker } from '../integration/docker-available';
-import { DockerHarness } from '../integration/harness';
-import { startStack, TempDir, testContainer, TestPki, testServer } from '../integration/stacks';
+import { LiveStack, TempDir, testContainer, TestPki, testServer } from '../integration/stacks';
 
 const SERVER = { name: 'pfhard-load', smtp: 33025, host: 'load.hardening.test' };
 /** The same server with Postfix's default limits (100 processes, 50 connections per client): the control. */
@@ -105,14 +104,14 @@ async function concurrentSessions(
 
 describeWithDocker(`load: ${SESSIONS} concurrent STARTTLS sessions (live Postfix)`, () => {
   const tmp = new TempDir('load');
-  let harness: DockerHarness | undefined;
+  const live = new LiveStack(tmp);
 
   beforeAll(async () => {
     const pki = new TestPki(`${tmp.path}/pki`);
     await pki.root('load-root');
     const cert = await pki.server('load-server', 'load-root', [SERVER.host, CONTROL.host], 'ecdsa');
     const clientCa = await pki.root('load-client-ca');
-    harness = await startStack(`${tmp.path}/out`, 'load', (stack, image) => {
+    await live.start('load', (stack, image) => {
       const server = testServer(stack, 'load', {
         hostname: SERVER.host,
         port: SERVER.smtp,
@@ -130,20 +129,16 @@ describeWithDocker(`load: ${SESSIONS} concurrent STARTTLS sessions (live Postfix
     });
   }, 150_000);
 
-  afterAll(async () => {
-    await harness?.destroy();
-    tmp.cleanup();
-  }, 60_000);
 
   test('the rendered limits allow the load', async () => {
-    const values = await harness!.execOk(SERVER.name, ['postconf', '-h', 'default_process_limit', 'smtpd_client_connection_count_limit']);
+    const values = await live.harness.execOk(SERVER.name, ['postconf', '-h', 'default_process_limit', 'smtpd_client_connection_count_limit']);
     expect(values.trim().split('\n').map(Number)).toEqual([PROCESS_LIMIT, CLIENT_CONNECTION_LIMIT]);
     expect(PROCESS_LIMIT).toBeGreaterThan(SESSIONS);
     expect(CLIENT_CONNECTION_LIMIT).toBeGreaterThan(SESSIONS);
   });
 
   test(`${SESSIONS} concurrent STARTTLS sessions each send one message: no failed handshake, no lost message`, async () => {
-    const h = harness!;
+    const h = live.harness;
     const run = `load-${process.pid}-${Date.now()}`;
     const hardDeadline = Date.now() + HARD_LIMIT_MS;
     const started = Date.now();
@@ -202,7 +197,7 @@ describeWithDocker(`load: ${SESSIONS} concurrent STARTTLS sessions (live Postfix
   // include 127.0.0.1. What stops this loopback load with the defaults is the process limit: beyond 100
   // sessions the connections wait in the listen queue without a banner.
   test(`control: with Postfix's default limits at most 100 of ${CONTROL.sessions} concurrent sessions are served at once`, async () => {
-    const h = harness!;
+    const h = live.harness;
     expect((await h.execOk(CONTROL.name, ['postconf', '-h', 'default_process_limit', 'smtpd_client_connection_count_limit'])).trim().split('\n')).toEqual(['100', '50']);
     const exceptions = (await h.execOk(CONTROL.name, ['postconf', '-xh', 'smtpd_client_event_limit_exceptions'])).trim();
     const { outcomes, allAtBarrier, heldWhenReleased } = await concurrentSessions(CONTROL.smtp, CONTROL.sessions, undefined, 8_000);

@@ -23,8 +23,7 @@ import { certificateFingerprint } from '../../lib/pki/fingerprint';
 import type { CertificateFiles } from '../../lib/pki/local-pki';
 import { SmtpSession } from '../integration/clients';
 import { describeWithDocker } from '../integration/docker-available';
-import { DockerHarness } from '../integration/harness';
-import { LOOPBACK, startStack, TempDir, testContainer, TestPki, testServer } from '../integration/stacks';
+import { LOOPBACK, LiveStack, TempDir, testContainer, TestPki, testServer } from '../integration/stacks';
 
 const FP = { name: 'pfhard-relay-fp', smtp: 32025, submission: 32587, host: 'fp.relay.test' };
 const ALL = { name: 'pfhard-relay-all', smtp: 32125, host: 'all.relay.test' };
@@ -163,7 +162,7 @@ describe('listing client certificates for relay (synth-time checks)', () => {
 
 describeWithDocker('relay safety matrix (live Postfix)', () => {
   const tmp = new TempDir('relay');
-  let harness: DockerHarness | undefined;
+  const live = new LiveStack(tmp);
   const clients: Record<string, Client> = {};
 
   beforeAll(async () => {
@@ -192,7 +191,7 @@ describeWithDocker('relay safety matrix (live Postfix)', () => {
     // The library refuses an expired certificate file in relayClients; a fingerprint it cannot check.
     const byFingerprint = (name: string): ClientIdentity => ClientIdentity.fromFingerprint(certificateFingerprint(clients[name].files.certPem, 'sha256'), `${name}.client.test`);
 
-    harness = await startStack(`${tmp.path}/out`, 'relay', (stack, image) => {
+    await live.start('relay', (stack, image) => {
       const fp = testServer(stack, 'fp', { hostname: FP.host, port: FP.smtp });
       new TlsServer(fp, 'Tls', { certificates, securityLevel: SecurityLevel.MAY });
       new ClientCertPolicy(fp, 'ClientCerts', {
@@ -209,13 +208,9 @@ describeWithDocker('relay safety matrix (live Postfix)', () => {
     });
   }, 150_000);
 
-  afterAll(async () => {
-    await harness?.destroy();
-    tmp.cleanup();
-  }, 60_000);
 
   test('rendered policy: permit_tls_clientcerts with three fingerprints on fp, permit_tls_all_clientcerts on all', async () => {
-    const h = harness!;
+    const h = live.harness;
     expect(await h.execOk(FP.name, ['postconf', '-h', 'smtpd_relay_restrictions'])).toBe('permit_tls_clientcerts, reject_unauth_destination\n');
     expect((await h.execOk(FP.name, ['postmap', '-s', (await h.execOk(FP.name, ['postconf', '-h', 'relay_clientcerts'])).trim()])).trim().split('\n')).toHaveLength(3);
     expect(await h.execOk(ALL.name, ['postconf', '-h', 'smtpd_relay_restrictions'])).toBe('permit_tls_all_clientcerts, reject_unauth_destination\n');
@@ -226,10 +221,10 @@ describeWithDocker('relay safety matrix (live Postfix)', () => {
     const rows: { c: Case; outcome: Outcome; trust: string }[] = [];
     for (const c of CASES) {
       const container = c.port === 'all' ? ALL.name : FP.name;
-      const before = (await harness!.logs(container)).length;
+      const before = (await live.harness.logs(container)).length;
       const outcome = await tryRelay(PORTS[c.port], c.tls, c.client ? clients[c.client] : undefined);
       // The TLS summary line says whether Postfix saw the certificate as Trusted, Untrusted or Anonymous.
-      const trust = c.tls ? (/(Anonymous|Trusted|Untrusted) TLS connection established/.exec((await harness!.logs(container)).slice(before))?.[1] ?? 'no TLS line') : '-';
+      const trust = c.tls ? (/(Anonymous|Trusted|Untrusted) TLS connection established/.exec((await live.harness.logs(container)).slice(before))?.[1] ?? 'no TLS line') : '-';
       rows.push({ c, outcome, trust });
     }
     const attempts = rows.length;

@@ -18,7 +18,7 @@ import type { CertificateFiles } from '../../lib/pki/local-pki';
 import { sClient, SmtpReply, SmtpSession, testMessage } from './clients';
 import { describeWithDocker } from './docker-available';
 import { DockerHarness } from './harness';
-import { LOOPBACK, postfixWarnings, startStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+import { LOOPBACK, postfixWarnings, LiveStack, TempDir, testContainer, TestPki, testServer } from './stacks';
 
 const ASK = { name: 'pfit-ccert-ask', smtp: 22025, submission: 22587, host: 'ask.ccert.test' };
 const ALL = { name: 'pfit-ccert-all', smtp: 22125, host: 'all.ccert.test' };
@@ -69,7 +69,7 @@ async function refusalAfterTls(port: number, certificate?: Client): Promise<Smtp
 
 describeWithDocker('client certificates (live Postfix)', () => {
   const tmp = new TempDir('ccert');
-  let harness: DockerHarness | undefined;
+  const live = new LiveStack(tmp);
   const c: Record<string, Client> = {};
   let trustedCa: CertificateFiles;
   let capathCa: CertificateFiles;
@@ -98,7 +98,7 @@ describeWithDocker('client certificates (live Postfix)', () => {
     }
     const certificates = (): ServerCertificate[] => [ServerCertificate.fromFiles({ chainFile: serverCert.chainPath, keyFile: serverCert.keyPath })];
 
-    harness = await startStack(`${tmp.path}/out`, 'ccert', (stack, image) => {
+    await live.start('ccert', (stack, image) => {
       const ask = testServer(stack, 'ask', { hostname: ASK.host, port: ASK.smtp });
       new TlsServer(ask, 'Tls', { certificates: certificates(), securityLevel: SecurityLevel.MAY, logLevel: 1 });
       new ClientCertPolicy(ask, 'ClientCerts', {
@@ -137,15 +137,8 @@ describeWithDocker('client certificates (live Postfix)', () => {
     });
   }, 150_000);
 
-  afterAll(async () => {
-    await harness?.destroy();
-    tmp.cleanup();
-  }, 60_000);
 
-  const h = (): DockerHarness => {
-    if (!harness) throw new Error('stack did not start');
-    return harness;
-  };
+  const h = (): DockerHarness => live.harness;
 
   test('the certificate request carries the CAfile CA names (not the CApath ones); a client without a certificate still sends mail on may', async () => {
     const result = await sClient(ASK.smtp);
@@ -260,7 +253,7 @@ describeWithDocker('client certificates (live Postfix)', () => {
     expect(unlisted.rcpt.code).toBeGreaterThanOrEqual(500);
   });
   test('Postfix and the entrypoint logged no warning about the rendered configuration', async () => {
-    const warnings = await postfixWarnings(harness!);
+    const warnings = await postfixWarnings(live.harness);
     for (const [container, lines] of Object.entries(warnings)) expect([container, lines]).toEqual([container, []]);
   });
 });

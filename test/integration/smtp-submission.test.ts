@@ -20,7 +20,7 @@ import type { CertificateFiles } from '../../lib/pki/local-pki';
 import { eventually, HOST, sClient, SmtpSession, swaks, testMessage } from './clients';
 import { describeWithDocker } from './docker-available';
 import { DockerHarness, run } from './harness';
-import { LOOPBACK, postfixWarnings, startStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+import { LOOPBACK, postfixWarnings, LiveStack, TempDir, testContainer, TestPki, testServer } from './stacks';
 
 const MX = { name: 'pfit-basics-mx', smtp: 21025, submission: 21587, submissions: 21465, host: 'mx.basics.test' };
 const QUIET = { name: 'pfit-basics-quiet', smtp: 21125, host: 'quiet.basics.test' };
@@ -42,7 +42,7 @@ async function mailbox(harness: DockerHarness, container: string, subject: strin
 
 describeWithDocker('SMTP, submission and wrapper-mode TLS (live Postfix)', () => {
   const tmp = new TempDir('basics');
-  let harness: DockerHarness | undefined;
+  const live = new LiveStack(tmp);
   let root: CertificateFiles;
   let intermediate: CertificateFiles;
   let rsa: CertificateFiles;
@@ -62,7 +62,7 @@ describeWithDocker('SMTP, submission and wrapper-mode TLS (live Postfix)', () =>
       ServerCertificate.fromFiles({ chainFile: ecdsa.chainPath, keyFile: ecdsa.keyPath }),
       ServerCertificate.fromFiles({ chainFile: rsa.chainPath, keyFile: rsa.keyPath }),
     ];
-    harness = await startStack(`${tmp.path}/out`, 'basics', (stack, image) => {
+    await live.start('basics', (stack, image) => {
       const mx = testServer(stack, 'mx', { hostname: MX.host, port: MX.smtp, localDomains: [LOCAL_DOMAIN], sasl: SaslBackend.cyrusSasldb(credentials) });
       new TlsServer(mx, 'Tls', {
         certificates: certificates(),
@@ -83,15 +83,8 @@ describeWithDocker('SMTP, submission and wrapper-mode TLS (live Postfix)', () =>
     });
   }, 150_000);
 
-  afterAll(async () => {
-    await harness?.destroy();
-    tmp.cleanup();
-  }, 60_000);
 
-  const h = (): DockerHarness => {
-    if (!harness) throw new Error('stack did not start');
-    return harness;
-  };
+  const h = (): DockerHarness => live.harness;
 
   test('port 25 with may: STARTTLS is offered, and plaintext mail to a local domain is still accepted and delivered', async () => {
     const session = await SmtpSession.open(MX.smtp);
@@ -311,7 +304,7 @@ describeWithDocker('SMTP, submission and wrapper-mode TLS (live Postfix)', () =>
     expect(raw.stdout + raw.stderr).not.toContain(keyBody);
   });
   test('Postfix and the entrypoint logged no warning about the rendered configuration', async () => {
-    const warnings = await postfixWarnings(harness!);
+    const warnings = await postfixWarnings(live.harness);
     for (const [container, lines] of Object.entries(warnings)) expect([container, lines]).toEqual([container, []]);
   });
 });

@@ -133,6 +133,32 @@ export async function startStack(
 }
 
 /**
+ * One test file's live stack: `start` it in beforeAll; the afterAll registered here removes the containers,
+ * volumes and the temporary directory, also when a test failed.
+ */
+export class LiveStack {
+  private current?: DockerHarness;
+
+  constructor(private readonly tmp: TempDir) {
+    afterAll(async () => {
+      await this.current?.destroy();
+      tmp.cleanup();
+    }, 60_000);
+  }
+
+  async start(name: string, build: (stack: TerraformStack, image: PostfixImage) => void): Promise<DockerHarness> {
+    this.current = await startStack(`${this.tmp.path}/out`, name, build);
+    return this.current;
+  }
+
+  /** The running stack; throws when beforeAll could not start it. */
+  get harness(): DockerHarness {
+    if (!this.current) throw new Error('stack did not start');
+    return this.current;
+  }
+}
+
+/**
  * Warnings Postfix or the entrypoint logged about the configuration of each container (e.g. "unused
  * parameter" for a name Postfix does not know, or a value it had to correct), by container name.
  */

@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { SaslBackend, ServerCertificate, SubmissionMode, SubmissionPort, TlsProfile, TlsServer } from '../../index';
 import { describeWithDocker } from './docker-available';
-import { DockerHarness, run } from './harness';
-import { LOOPBACK, postfixWarnings, startStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+import { run } from './harness';
+import { LOOPBACK, postfixWarnings, LiveStack, TempDir, testContainer, TestPki, testServer } from './stacks';
 
 const SERVER = { name: 'pfit-testssl-msa', submission: 25587, submissions: 25465, host: 'msa.testssl.test' };
 
@@ -52,7 +52,7 @@ async function testssl(port: number, jsonFile: string, starttls: boolean): Promi
 
 describeWithDocker('testssl.sh against the submission ports (live Postfix)', () => {
   const tmp = new TempDir('testssl');
-  let harness: DockerHarness | undefined;
+  const live = new LiveStack(tmp);
   const results = new Map<string, Map<string, Finding>>();
 
   beforeAll(async () => {
@@ -62,7 +62,7 @@ describeWithDocker('testssl.sh against the submission ports (live Postfix)', () 
     const rsa = await pki.server('testssl-rsa', 'testssl-intermediate', [SERVER.host], 'rsa');
     const ecdsa = await pki.server('testssl-ecdsa', 'testssl-intermediate', [SERVER.host], 'ecdsa');
     const credentials = tmp.file('credentials', `user pw-${Date.now()}\n`);
-    harness = await startStack(`${tmp.path}/out`, 'testssl', (stack, image) => {
+    await live.start('testssl', (stack, image) => {
       const msa = testServer(stack, 'msa', { hostname: SERVER.host, smtpService: false, publicMx: false, sasl: SaslBackend.cyrusSasldb(credentials) });
       new TlsServer(msa, 'Tls', {
         certificates: [
@@ -83,10 +83,6 @@ describeWithDocker('testssl.sh against the submission ports (live Postfix)', () 
     results.set('465', implicit);
   }, 600_000);
 
-  afterAll(async () => {
-    await harness?.destroy();
-    tmp.cleanup();
-  }, 60_000);
 
   describe.each(['587', '465'])('port %s', (port) => {
     const get = (id: string): Finding => {
@@ -117,7 +113,7 @@ describeWithDocker('testssl.sh against the submission ports (live Postfix)', () 
     });
   });
   test('Postfix and the entrypoint logged no warning about the rendered configuration', async () => {
-    const warnings = await postfixWarnings(harness!);
+    const warnings = await postfixWarnings(live.harness);
     for (const [container, lines] of Object.entries(warnings)) expect([container, lines]).toEqual([container, []]);
   });
 });

@@ -10,8 +10,8 @@ import { ClientCertPolicy, DhParameters, SecurityLevel, ServerCertificate, TlsPr
 import { ensureCustomDhParams } from '../../lib/pki/dh';
 import { HOST, sClient, SClientResult } from './clients';
 import { describeWithDocker } from './docker-available';
-import { DockerHarness, run } from './harness';
-import { postfixWarnings, startStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+import { run } from './harness';
+import { postfixWarnings, LiveStack, TempDir, testContainer, TestPki, testServer } from './stacks';
 
 const CERTLESS = { name: 'pfit-modes-certless', smtp: 23025, host: 'certless.modes.test' };
 const DHE = { name: 'pfit-modes-dhe', smtp: 23125, host: 'dhe.modes.test' };
@@ -46,7 +46,7 @@ function primeOfHandshake(result: SClientResult): string {
 
 describeWithDocker('certificate-less TLS, anonymous ciphers, DH parameters, timeouts and protocol floor (live Postfix)', () => {
   const tmp = new TempDir('modes');
-  let harness: DockerHarness | undefined;
+  const live = new LiveStack(tmp);
   let customPrime: string;
 
   beforeAll(async () => {
@@ -59,7 +59,7 @@ describeWithDocker('certificate-less TLS, anonymous ciphers, DH parameters, time
     const clientCa = await pki.root('modes-client-ca');
     const certificates = (): ServerCertificate[] => [ServerCertificate.fromFiles({ chainFile: rsa.chainPath, keyFile: rsa.keyPath })];
 
-    harness = await startStack(`${tmp.path}/out`, 'modes', (stack, image) => {
+    await live.start('modes', (stack, image) => {
       const certless = testServer(stack, 'certless', { hostname: CERTLESS.host, port: CERTLESS.smtp, publicMx: false });
       new TlsServer(certless, 'Tls', {
         certificateless: true,
@@ -84,10 +84,6 @@ describeWithDocker('certificate-less TLS, anonymous ciphers, DH parameters, time
     });
   }, 300_000);
 
-  afterAll(async () => {
-    await harness?.destroy();
-    tmp.cleanup();
-  }, 60_000);
 
   test('certificate-less mode: only an anonymous-cipher client completes a handshake', async () => {
     const anonymous = await sClient(CERTLESS.smtp, { args: ANONYMOUS_CLIENT });
@@ -125,7 +121,7 @@ describeWithDocker('certificate-less TLS, anonymous ciphers, DH parameters, time
   });
 
   test(`a client that stalls in the TLS handshake is dropped after the STARTTLS timeout (${STARTTLS_TIMEOUT_SECONDS}s)`, async () => {
-    const since = await harness!.logCursor(CERTLESS.name);
+    const since = await live.harness.logCursor(CERTLESS.name);
     const elapsedMs = await new Promise<number>((resolvePromise, reject) => {
       const socket = netConnect({ host: HOST, port: CERTLESS.smtp });
       let state: 'banner' | 'ehlo' | 'starttls' | 'stalled' = 'banner';
@@ -178,7 +174,7 @@ describeWithDocker('certificate-less TLS, anonymous ciphers, DH parameters, time
     expect(control.protocol).toBe('TLSv1.2');
   });
   test('Postfix and the entrypoint logged no warning about the rendered configuration', async () => {
-    const warnings = await postfixWarnings(harness!);
+    const warnings = await postfixWarnings(live.harness);
     for (const [container, lines] of Object.entries(warnings)) expect([container, lines]).toEqual([container, []]);
   });
 });
