@@ -60,7 +60,7 @@ export interface ServerCertificateDeployTimeProps {
 }
 
 /** Where a server certificate lands in the container, and the files that put it there. */
-export interface PlacedCertificate {
+interface PlacedCertificate {
   readonly keyPath: string;
   readonly chainPath: string;
   readonly files: readonly DeployFile[];
@@ -73,7 +73,7 @@ export class ServerCertificate {
     const chainFile = resolve(props.chainFile);
     const chainPem = readPem('certificate chain', chainFile);
     const leaf = parseCertificate(`certificate chain ${chainFile}`, chainPem);
-    return new ServerCertificate(algorithmOf(leaf), chainPem, { sourcePath: resolve(props.keyFile) }, leaf);
+    return new ServerCertificate(algorithmOf(leaf), chainPem, { sourcePath: resolve(props.keyFile) });
   }
 
   /**
@@ -84,7 +84,7 @@ export class ServerCertificate {
     if (!Token.isUnresolved(props.privateKeyPem)) {
       throw new ConfigError('fromDeployTimePem needs a reference to a private key resource, not a literal key: use fromFiles for keys on disk');
     }
-    return new ServerCertificate(props.algorithm, props.chainPem, { content: props.privateKeyPem }, undefined);
+    return new ServerCertificate(props.algorithm, props.chainPem, { content: props.privateKeyPem });
   }
 
   private constructor(
@@ -93,8 +93,6 @@ export class ServerCertificate {
     /** PEM chain, leaf first (public material; a token for deploy-time certificates). */
     public readonly chainPem: string,
     private readonly key: { readonly sourcePath?: string; readonly content?: string },
-    /** The leaf certificate, when known at synth time. */
-    public readonly leaf: X509Certificate | undefined,
   ) {}
 
   /**

@@ -167,6 +167,6 @@ export class ClientCertPolicy extends Construct {
       ccertAccess: access,
       tableType: props.tableType ?? TableType.HASH,
     };
-    server._register(this);
+    server._addClientCerts(this);
   }
 }

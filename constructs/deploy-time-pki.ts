@@ -30,9 +30,11 @@ export interface DeployTimePkiProps {
 const CA_VALIDITY_HOURS = 10 * 365 * 24;
 const CA_USES = ['cert_signing', 'crl_signing', 'digital_signature'];
 
-/** A CA able to issue certificates: its certificate and key as deploy-time references. */
-interface Issuer {
+/** A certificate and its private key, both as deploy-time references (Terraform state holds the key). */
+export interface DeployTimeKeyPair {
+  /** Certificate PEM (a token). */
   readonly certPem: string;
+  /** Reference to the private key PEM (a token); never a literal key. */
   readonly keyPem: string;
 }
 
@@ -44,7 +46,7 @@ interface Issuer {
 export class DeployTimePki extends Construct {
   /** PEM of the root CA (deploy-time reference), for a ClientCertPolicy's `trustedCaPems`. */
   public readonly rootCertPem: string;
-  private readonly issuer: Issuer;
+  private readonly issuer: DeployTimeKeyPair;
   /** Intermediate certificate PEM that follows each leaf in a chain ('' without an intermediate). */
   private readonly chainTail: string;
   private readonly leafValidityHours: number;
@@ -61,10 +63,10 @@ export class DeployTimePki extends Construct {
       subject: [{ commonName: checked(this, () => safeText('rootCommonName', props.rootCommonName ?? `${this.node.path} root CA`)) }],
     });
     this.rootCertPem = root.certPem;
-    const rootIssuer = { certPem: root.certPem, keyPem: rootKey.privateKeyPem };
+    const rootCa = { certPem: root.certPem, keyPem: rootKey.privateKeyPem };
     this.issuer = props.withIntermediate
-      ? this.issue('Intermediate', rootIssuer, KeyAlgorithm.ECDSA, { commonName: `${this.node.path} intermediate CA` }, CA_USES, true)
-      : rootIssuer;
+      ? this.issue('Intermediate', rootCa, KeyAlgorithm.ECDSA, { commonName: `${this.node.path} intermediate CA` }, CA_USES, true)
+      : rootCa;
     this.chainTail = props.withIntermediate ? this.issuer.certPem : '';
   }
 
@@ -78,12 +80,12 @@ export class DeployTimePki extends Construct {
   }
 
   /** A client certificate; returns its certificate PEM and key as deploy-time references. */
-  public clientCertificate(id: string, commonName: string): { readonly certPem: string; readonly keyPem: string } {
+  public clientCertificate(id: string, commonName: string): DeployTimeKeyPair {
     const cn = checked(this, () => safeText('commonName', commonName));
     return this.issue(id, this.issuer, KeyAlgorithm.ECDSA, { commonName: cn }, ['digital_signature', 'client_auth'], false);
   }
 
-  private issue(id: string, issuer: Issuer, algorithm: KeyAlgorithm, subject: { commonName: string }, allowedUses: string[], isCa: boolean, dnsNames?: string[]): Issuer {
+  private issue(id: string, issuer: DeployTimeKeyPair, algorithm: KeyAlgorithm, subject: { commonName: string }, allowedUses: string[], isCa: boolean, dnsNames?: string[]): DeployTimeKeyPair {
     const key = new PrivateKey(this, `${id}Key`, algorithm === KeyAlgorithm.RSA ? { algorithm: 'RSA', rsaBits: 2048 } : { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
     const request = new CertRequest(this, `${id}Request`, { privateKeyPem: key.privateKeyPem, subject: [subject], dnsNames });
     const cert = new LocallySignedCert(this, id, {

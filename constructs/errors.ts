@@ -37,11 +37,11 @@ export function refuseTokens(scope: IConstruct, props: object, except: readonly 
   for (const [key, value] of Object.entries(props)) if (!except.includes(key)) visit(value, key);
 }
 
-/** Throws every error of a check at once (with the construct path); warnings become annotations. */
+/** Throws every error of a check at once, one line each with the construct path; warnings become annotations. */
 export function reportDiagnostics(scope: IConstruct, diagnostics: readonly Diagnostic[]): void {
   const errors = diagnostics.filter((d) => d.severity === Severity.ERROR);
   if (errors.length > 0) {
-    throw constructError(scope, errors.map((e) => `[${e.rule}] ${e.message}`).join('\n  '));
+    throw new Error(errors.map((e) => `[${scope.node.path}] [${e.rule}] ${e.message}`).join('\n'));
   }
   for (const w of diagnostics) Annotations.of(scope).addWarning(`[${w.rule}] ${w.message}`);
 }

@@ -1,4 +1,4 @@
-import { Annotations, Aspects } from 'cdktf';
+import { Aspects } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
@@ -10,11 +10,11 @@ import { renderServer, RenderedServer } from '../lib/render-server';
 import type { SaslSpec, ServerSpec } from '../lib/server-spec';
 import { validateServer } from '../lib/validate-server';
 import { absolutePath, hostname, integer, literal, parameterName, quote, word } from '../lib/values';
-import { ClientCertPolicy } from './client-cert-policy';
-import { checked, constructError, refuseTokens } from './errors';
-import { SessionCache } from './session-cache';
-import { SubmissionPort } from './submission-port';
-import { TlsServer } from './tls-server';
+import type { ClientCertPolicy } from './client-cert-policy';
+import { checked, constructError, refuseTokens, reportDiagnostics } from './errors';
+import type { SessionCache } from './session-cache';
+import type { SubmissionPort } from './submission-port';
+import type { TlsServer } from './tls-server';
 
 /** The SASL implementation smtpd asks to authenticate submission clients. */
 export class SaslBackend {
@@ -135,6 +135,7 @@ export interface PostfixServerProps {
 
 /** A TCP port the server listens on. */
 export interface Listener {
+  /** TCP port. */
   readonly port: number;
   /** Address it is bound to; undefined for all addresses. */
   readonly address?: string;
@@ -181,15 +182,23 @@ export function checkListenAddress(scope: IConstruct, address: string): void {
   if (isIP(address) === 0) checked(scope, () => hostname('listenAddress', address));
 }
 
+/** Marks PostfixServer instances across copies of the library (two installed versions share one app). */
+const POSTFIX_SERVER_SYMBOL = Symbol.for('postfix-tls-cdktf.PostfixServer');
+
 /**
  * One Postfix instance. Add a `TlsServer`, and optionally a `ClientCertPolicy`, a `SessionCache` and
- * `SubmissionPort`s as its children; it renders main.cf and master.cf from them.
+ * `SubmissionPort`s as its children; it renders main.cf and master.cf from them at synth.
  */
 export class PostfixServer extends Construct {
+  /** Whether `x` is a PostfixServer, also one made by another copy of this library (unlike `instanceof`). */
+  public static isPostfixServer(x: any): x is PostfixServer {
+    return x !== null && typeof x === 'object' && POSTFIX_SERVER_SYMBOL in x;
+  }
+
   /** The server a construct belongs to: the nearest PostfixServer above it. */
   public static of(scope: IConstruct): PostfixServer {
     for (let node: IConstruct | undefined = scope.node.scope; node; node = node.node.scope) {
-      if (node instanceof PostfixServer) return node;
+      if (PostfixServer.isPostfixServer(node)) return node;
     }
     throw constructError(scope, `${scope.constructor.name} must be created inside a PostfixServer: pass the server as its scope`);
   }
@@ -205,6 +214,7 @@ export class PostfixServer extends Construct {
 
   constructor(scope: Construct, id: string, props: PostfixServerProps) {
     super(scope, id);
+    Object.defineProperty(this, POSTFIX_SERVER_SYMBOL, { value: true });
     this.props = props;
     refuseTokens(this, props);
     this.hostname = checked(this, () => hostname('hostname', props.hostname));
@@ -226,50 +236,77 @@ export class PostfixServer extends Construct {
       }
     });
     if (props.listenAddress !== undefined) checkListenAddress(this, props.listenAddress);
-    this.node.addValidation({
-      validate: () => this.validation().filter((d) => d.severity === Severity.ERROR).map((d) => `[${d.rule}] ${d.message}`),
-    });
+    // Aspects run at synth before anything is resolved (also under cdktf Testing, which skips validations),
+    // so an invalid server stops synth with its own errors, and every child exists by then.
     Aspects.of(this).add({
       visit: (node) => {
         if (node !== this) return;
-        for (const w of this.validation().filter((d) => d.severity === Severity.WARNING)) {
-          Annotations.of(this).addWarning(`[${w.rule}] ${w.message}`);
-        }
+        reportDiagnostics(this, this.validation());
+        this.render();
       },
     });
   }
 
   /** Findings of the cross-construct rules, computed once the tree is complete (at synth). */
   private validation(): readonly Diagnostic[] {
-    this.diagnostics ??= validateServer(this.spec());
+    this.diagnostics ??= validateServer(this._model());
     return this.diagnostics;
   }
 
-  /** @internal Called by child constructs. */
-  public _register(child: TlsServer | ClientCertPolicy | SessionCache | SubmissionPort): void {
-    if (this.rendered || this.diagnostics) throw constructError(child, 'the server was already rendered: add children before synth');
-    const single = (existing: Construct | undefined, kind: string): void => {
-      if (existing) throw constructError(child, `server already has a ${kind} (${existing.node.path}): a server takes one`);
-    };
-    if (child instanceof TlsServer) {
-      single(this.tls, 'TlsServer');
-      this.tls = child;
-    } else if (child instanceof ClientCertPolicy) {
-      single(this.clientCerts, 'ClientCertPolicy');
-      this.clientCerts = child;
-    } else if (child instanceof SessionCache) {
-      single(this.sessionCache, 'SessionCache');
-      this.sessionCache = child;
-    } else {
-      this.submissions.push(child);
+  /**
+   * @internal Whether the server renders. Resources read its files only then: cdktf resolves values once
+   * before aspects run, and the server's aspect is where its errors are reported, with its path.
+   */
+  public _renderable(): boolean {
+    if (this.validation().some((d) => d.severity === Severity.ERROR)) return false;
+    try {
+      this.render();
+      return true;
+    } catch {
+      return false;
     }
   }
 
-  /** The pure model of this server, built from its props and children. */
-  public spec(): ServerSpec {
+  /** Children may only join before the server is rendered (at synth, or by an explicit render()). */
+  private checkOpen(child: IConstruct): void {
+    if (this.rendered || this.diagnostics) {
+      throw constructError(child, `server ${this.node.path} was already rendered (by synth or a call to render(), files() or listeners()): create its children first`);
+    }
+  }
+
+  private single<T extends IConstruct>(existing: T | undefined, child: T, kind: string): T {
+    this.checkOpen(child);
+    if (existing) throw constructError(child, `server already has a ${kind} (${existing.node.path}): a server takes one`);
+    return child;
+  }
+
+  /** @internal Called by the TlsServer child. */
+  public _addTls(child: TlsServer): void {
+    this.tls = this.single(this.tls, child, 'TlsServer');
+  }
+
+  /** @internal Called by the ClientCertPolicy child. */
+  public _addClientCerts(child: ClientCertPolicy): void {
+    this.clientCerts = this.single(this.clientCerts, child, 'ClientCertPolicy');
+  }
+
+  /** @internal Called by the SessionCache child. */
+  public _addSessionCache(child: SessionCache): void {
+    this.sessionCache = this.single(this.sessionCache, child, 'SessionCache');
+  }
+
+  /** @internal Called by each SubmissionPort child. */
+  public _addSubmission(child: SubmissionPort): void {
+    this.checkOpen(child);
+    this.submissions.push(child);
+  }
+
+  /** @internal The pure model of this server, built from its props and children. */
+  public _model(): ServerSpec {
     const p = this.props;
+    // Code-unit order, not localeCompare: synth output must not depend on the machine's locale.
     const additionalParameters: MainCfParameter[] = Object.entries(p.additionalParameters ?? {})
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, value]) => ({ name, value }));
     return {
       id: this.node.path,
@@ -290,15 +327,18 @@ export class PostfixServer extends Construct {
     };
   }
 
-  /** Rendered main.cf, master.cf and lookup tables; throws with every error if the server is invalid. */
+  /**
+   * Rendered main.cf, master.cf and lookup tables; throws with every error if the server is invalid.
+   * Synth calls it; call it yourself only once the server's children exist.
+   */
   public render(): RenderedServer {
-    this.rendered ??= checked(this, () => renderServer(this.spec()));
+    this.rendered ??= checked(this, () => renderServer(this._model()));
     return this.rendered;
   }
 
   /** The TCP listeners of this server: the SMTP service and each submission port. */
   public listeners(): Listener[] {
-    const spec = this.spec();
+    const spec = this._model();
     return [
       ...(spec.smtp ? [{ port: spec.smtp.port, address: spec.smtp.listenAddress, implicitTls: false }] : []),
       ...spec.submissions.map((s) => ({ port: s.port, address: s.listenAddress, implicitTls: s.mode === 'wrapper' })),

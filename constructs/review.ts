@@ -30,7 +30,7 @@ export function reviewFiles(server: PostfixServer): ReviewFile[] {
 
 /** Writes each server under `scope` to `directory/<server id>/`; returns the server ids written. */
 export function writeReviewDirectory(scope: IConstruct, directory: string): string[] {
-  const servers = scope.node.findAll().filter((c): c is PostfixServer => c instanceof PostfixServer);
+  const servers = scope.node.findAll().filter((c): c is PostfixServer => PostfixServer.isPostfixServer(c));
   const ids = servers.map((s) => s.node.id);
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
   if (duplicate) throw new Error(`two servers share the id ${duplicate}: give each server a distinct id to review them`);

@@ -24,11 +24,11 @@ export class SessionStore {
   }
 
   /** Any other cache type, e.g. `hash` (refused types such as `texthash` give a clear error at synth). */
-  public static of(type: string, path: string = DEFAULT_CACHE_PATH): SessionStore {
-    if (!SESSION_CACHE_TYPES.includes(type as SessionCacheDatabaseType)) {
-      throw new ConfigError(`session cache type ${quote(type)} is not one of ${SESSION_CACHE_TYPES.join(', ')}: use SessionStore.lmdb or SessionStore.btree`);
+  public static of(databaseType: string, path: string = DEFAULT_CACHE_PATH): SessionStore {
+    if (!SESSION_CACHE_TYPES.includes(databaseType as SessionCacheDatabaseType)) {
+      throw new ConfigError(`session cache type ${quote(databaseType)} is not one of ${SESSION_CACHE_TYPES.join(', ')}: use SessionStore.lmdb or SessionStore.btree`);
     }
-    return new SessionStore(type as SessionCacheDatabaseType, path);
+    return new SessionStore(databaseType as SessionCacheDatabaseType, path);
   }
 
   private constructor(
@@ -76,6 +76,6 @@ export class SessionCache extends Construct {
       timeoutSeconds: props.timeoutSeconds,
       alwaysIssueSessionIds: props.alwaysIssueSessionIds,
     };
-    server._register(this);
+    server._addSessionCache(this);
   }
 }

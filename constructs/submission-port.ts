@@ -61,6 +61,6 @@ export class SubmissionPort extends Construct {
       authOnly: props.authOnly ?? true,
       requireClientCert: props.requireClientCertificate ?? false,
     };
-    server._register(this);
+    server._addSubmission(this);
   }
 }

@@ -165,7 +165,7 @@ export class TlsServer extends Construct {
   public readonly _files: DeployFile[] = [];
   /** @internal */
   public readonly _spec: TlsSpec;
-  public readonly certificates: readonly ServerCertificate[];
+  public readonly certificates: ServerCertificate[];
 
   constructor(scope: Construct, id: string, props: TlsServerProps = {}) {
     super(scope, id);
@@ -227,6 +227,6 @@ export class TlsServer extends Construct {
       dhParamFile: dhFile?.containerPath,
       starttlsTimeoutSeconds: props.starttlsTimeoutSeconds,
     };
-    server._register(this);
+    server._addTls(this);
   }
 }

@@ -4,10 +4,12 @@ import { Construct } from 'constructs';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CertificateFiles, LocalPki } from '../lib/pki/local-pki';
 import {
+  CertificateFiles,
   ClientCertPolicy,
   ClientIdentity,
+  KeyAlgorithm,
+  LocalPki,
   PostfixContainer,
   PostfixImage,
   PostfixServer,
@@ -44,11 +46,11 @@ export async function prepareExamplePki(pki: LocalPki): Promise<ExamplePki> {
   await pki.ensureIntermediate('example-intermediate', 'example-root');
   const hostnames = [EXAMPLE_HOSTNAME];
   return {
-    serverRsa: await pki.ensureServerCert('mx-rsa', { issuer: 'example-intermediate', hostnames, algorithm: 'rsa' }),
-    serverEcdsa: await pki.ensureServerCert('mx-ecdsa', { issuer: 'example-intermediate', hostnames, algorithm: 'ecdsa' }),
+    serverRsa: await pki.ensureServerCert('mx-rsa', { issuer: 'example-intermediate', hostnames, algorithm: KeyAlgorithm.RSA }),
+    serverEcdsa: await pki.ensureServerCert('mx-ecdsa', { issuer: 'example-intermediate', hostnames, algorithm: KeyAlgorithm.ECDSA }),
     clientCa: await pki.ensureRootCa('example-client-ca'),
     relayClient: await pki.ensureClientCert('relay-client', { issuer: 'example-client-ca', commonName: 'relay.example.net' }),
-    saslCredentialsFile: ensureDevelopmentCredentials(join(pki.dir, 'sasl-credentials'), `alice@${EXAMPLE_HOSTNAME}`),
+    saslCredentialsFile: ensureDevelopmentCredentials(join(pki.directory, 'sasl-credentials'), `alice@${EXAMPLE_HOSTNAME}`),
   };
 }
 
@@ -99,7 +101,7 @@ export class ExampleMailStack extends TerraformStack {
 /** The example app, built but not synthesized (so `npm run render` can read it too). */
 export async function buildExampleApp(pkiDirectory?: string): Promise<App> {
   const app = new App();
-  const pki = await prepareExamplePki(new LocalPki(pkiDirectory));
+  const pki = await prepareExamplePki(new LocalPki({ directory: pkiDirectory }));
   new ExampleMailStack(app, 'example', { pki });
   return app;
 }

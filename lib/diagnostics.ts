@@ -8,9 +8,11 @@ export enum Severity {
 
 /** One finding of a validator: what is wrong, with the bad value and how to fix it in the message. */
 export interface Diagnostic {
+  /** Whether synth stops (error) or goes on with an annotation (warning). */
   readonly severity: Severity;
   /** Short stable identifier of the rule, e.g. `req-ccert-needs-encrypt`. */
   readonly rule: string;
+  /** What is wrong, the bad value, and the fix. */
   readonly message: string;
 }
 

@@ -10,12 +10,22 @@ import { absolutePath, commaList, duration, hostname, integer, reference, word, 
 
 /** Everything a server needs on disk besides certificates and keys. */
 export interface RenderedServer {
+  /** Text of /etc/postfix/main.cf. */
   readonly mainCf: string;
+  /** Text of /etc/postfix/master.cf. */
   readonly masterCf: string;
-  /** Lookup table source files, path inside the container -> content. */
-  readonly tables: readonly { readonly path: string; readonly content: string }[];
+  /** Lookup table source files at their paths inside the container. */
+  readonly tables: RenderedTable[];
   /** Warnings found while validating (errors throw instead). */
-  readonly warnings: readonly Diagnostic[];
+  readonly warnings: Diagnostic[];
+}
+
+/** A lookup table source file (postmap builds its database in the container). */
+export interface RenderedTable {
+  /** Path inside the container. */
+  readonly path: string;
+  /** Table text, one entry per line. */
+  readonly content: string;
 }
 
 const COMPATIBILITY_LEVEL = '3.6';

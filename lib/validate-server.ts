@@ -87,10 +87,7 @@ export function submissionListener(submission: SubmissionSpec): string {
 function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
   const tls = spec.tls;
   if (!tls) {
-    if (spec.submissions.length > 0) {
-      out.push(error('submission-without-tls', `submission ports (${spec.submissions.map((s) => s.id).join(', ')}) need TLS: add a TlsServer with a certificate`));
-    }
-    if (spec.clientCerts) out.push(error('client-certs-without-tls', 'a ClientCertPolicy needs TLS: add a TlsServer with a certificate'));
+    out.push(error('server-without-tls', "the server has no TlsServer: add one as its child (new TlsServer(server, 'Tls', { certificates: [...] })), or one with securityLevel: SecurityLevel.NONE for a server without TLS"));
     return;
   }
   const profile = TLS_PROFILES[tls.profile];

@@ -1,10 +1,12 @@
-import { Container, ContainerUpload } from '@cdktf/provider-docker/lib/container';
+import { Container, containerPortsToTerraform, ContainerUpload, containerUploadToTerraform } from '@cdktf/provider-docker/lib/container';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { Fn, Token } from 'cdktf';
+import { Aspects, Fn, Lazy, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { isIP } from 'node:net';
 import { constructError } from '../errors';
-import { PostfixServer } from '../postfix-server';
+import type { DeployFile } from '../../lib/deploy-file';
+import { deployPath } from '../deploy-path';
+import { Listener, PostfixServer } from '../postfix-server';
 import { PostfixImage } from './postfix-image';
 
 /** Props of a `PostfixContainer`. */
@@ -48,7 +50,9 @@ const WILDCARD_ADDRESSES = ['0.0.0.0', '::', '[::]', '*'];
 
 /** One Docker container running a `PostfixServer`, with a persistent queue volume and a healthcheck. */
 export class PostfixContainer extends Construct {
+  /** The docker provider's container resource. */
   public readonly container: Container;
+  /** The volume holding the mail queue. */
   public readonly queueVolume: Volume;
 
   constructor(scope: Construct, id: string, props: PostfixContainerProps) {
@@ -56,7 +60,7 @@ export class PostfixContainer extends Construct {
     const { server } = props;
     const name = props.containerName ?? `postfix-${server.node.id.toLowerCase()}`;
     if (!DOCKER_NAME.test(name)) {
-      throw constructError(this, `container name ${JSON.stringify(name)} is invalid: use letters, digits, '_', '.', '-'`);
+      throw constructError(this, `containerName ${JSON.stringify(name)} is invalid: use letters, digits, '_', '.', '-'`);
     }
     const volumeName = props.queueVolumeName ?? `postfix-queue-${name}`;
     if (!DOCKER_NAME.test(volumeName)) throw constructError(this, `queueVolumeName ${JSON.stringify(volumeName)} is invalid: use letters, digits, '_', '.', '-'`);
@@ -67,10 +71,20 @@ export class PostfixContainer extends Construct {
     const publishAddress = props.publishAddress ?? '0.0.0.0';
     if (isIP(publishAddress) === 0) throw constructError(this, `publishAddress ${JSON.stringify(publishAddress)} is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`);
     this.queueVolume = new Volume(this, 'Queue', { name: volumeName });
-    const listeners = server.listeners();
-    const probe = listeners.find((l) => !l.implicitTls) ?? listeners[0];
-    if (!probe) throw constructError(this, `server ${server.node.path} has no SMTP or submission service to run`);
 
+    // The server's files, ports and healthcheck are read at synth, once its children all exist, so the
+    // order in which the container and the server's children are created does not matter. Values made
+    // this way skip the provider's attribute mapping, hence its *ToTerraform functions. An invalid
+    // server gives nothing here: its own aspect stops synth with its errors before output is written.
+    const whenRenderable = <T>(produce: () => T[]): T[] => (server._renderable() ? produce() : []);
+    const noService = `server ${server.node.path} has no SMTP or submission service to run: keep smtpService or add a SubmissionPort`;
+    Aspects.of(this).add({ visit: (node) => node === this && server._renderable() && probe() });
+    const probe = (): Listener => {
+      const listeners = server.listeners();
+      const chosen = listeners.find((l) => !l.implicitTls) ?? listeners[0];
+      if (!chosen) throw constructError(this, noService);
+      return chosen;
+    };
     this.container = new Container(this, 'Container', {
       name,
       image: props.image.imageRef,
@@ -79,32 +93,40 @@ export class PostfixContainer extends Construct {
       networkMode: props.hostNetwork ? 'host' : undefined,
       ports: props.hostNetwork
         ? undefined
-        : listeners.map((l) => ({ internal: l.port, external: l.port, ip: publishAddress })),
+        : Lazy.anyValue({ produce: () => whenRenderable(() => server.listeners().map((l) => containerPortsToTerraform({ internal: l.port, external: l.port, ip: publishAddress }))) }),
       volumes: [{ volumeName: this.queueVolume.name, containerPath: QUEUE_DIRECTORY }],
       healthcheck: {
         // A service bound to one address is probed there (the script dials 127.0.0.1 otherwise).
-        test: [
-          'CMD',
-          '/usr/local/bin/healthcheck.sh',
-          String(probe.port),
-          probe.implicitTls ? 'tls' : 'plain',
-          ...(probe.address !== undefined && !WILDCARD_ADDRESSES.includes(probe.address) ? [probe.address] : []),
-        ],
+        test: Lazy.listValue({
+          produce: () => whenRenderable(() => {
+            const p = probe();
+            return [
+              'CMD',
+              '/usr/local/bin/healthcheck.sh',
+              String(p.port),
+              p.implicitTls ? 'tls' : 'plain',
+              ...(p.address !== undefined && !WILDCARD_ADDRESSES.includes(p.address) ? [p.address] : []),
+            ];
+          }),
+        }),
         interval: '10s',
         timeout: '8s',
         startPeriod: '5s',
         retries: 3,
       },
-      upload: server.files().map((file): ContainerUpload => {
-        if (file.sourcePath !== undefined) {
-          // Keys travel by path only; the hash makes a changed key replace the container.
-          return { file: file.containerPath, source: file.sourcePath, sourceHash: Fn.filesha256(file.sourcePath) };
-        }
-        if (file.secret && !Token.isUnresolved(file.content)) {
-          throw constructError(this, `refusing to inline the secret file ${file.containerPath}: give it as a local path`);
-        }
-        return { file: file.containerPath, content: file.content as string };
-      }),
+      upload: Lazy.anyValue({ produce: () => whenRenderable(() => server.files().map((file) => containerUploadToTerraform(this.upload(file)))) }),
     });
+  }
+
+  private upload(file: DeployFile): ContainerUpload {
+    if (file.sourcePath !== undefined) {
+      // Keys travel by path only; the hash makes a changed key replace the container.
+      const source = deployPath(this, file.sourcePath);
+      return { file: file.containerPath, source, sourceHash: Fn.filesha256(source) };
+    }
+    if (file.secret && !Token.isUnresolved(file.content)) {
+      throw constructError(this, `refusing to inline the secret file ${file.containerPath}: give it as a local path`);
+    }
+    return { file: file.containerPath, content: file.content as string };
   }
 }

@@ -1,12 +1,22 @@
 import { Image } from '@cdktf/provider-docker/lib/image';
+import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
 import { constructError } from '../errors';
 
+/** The package's docker/ directory, found from this file whether it runs from source or from the build. */
+function shippedDockerContext(): string {
+  for (let directory = __dirname; ; directory = dirname(directory)) {
+    if (existsSync(join(directory, 'package.json')) && existsSync(join(directory, 'docker', 'Dockerfile'))) return join(directory, 'docker');
+    if (dirname(directory) === directory) throw new Error(`postfix-tls-cdktf: no docker/Dockerfile above ${__dirname}; the package is incomplete`);
+  }
+}
+
 /** The directory with the shipped Dockerfile (Debian bookworm-slim, postfix, postfix-lmdb, openssl). */
-export const DOCKER_CONTEXT = resolve(__dirname, '..', '..', 'docker');
+export const DOCKER_CONTEXT = shippedDockerContext();
 
 /** Default tag of the image built from the shipped Dockerfile. */
 const IMAGE_REFERENCE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
@@ -41,12 +51,14 @@ export class PostfixImage extends Construct {
     if (props.existingImageName !== undefined && !IMAGE_REFERENCE.test(props.existingImageName)) {
       throw constructError(this, `existingImageName ${JSON.stringify(props.existingImageName)} is not an image reference (e.g. registry.example.com/postfix:1.2)`);
     }
+    // The build context is copied into the stack's output as an asset and named relative to it, so
+    // cdk.tf.json does not depend on where node_modules lives.
     const image = props.existingImageName
       ? new Image(this, 'Image', { name: props.existingImageName, keepLocally: true })
       : new Image(this, 'Image', {
           name: DEFAULT_IMAGE_NAME,
           keepLocally: true,
-          buildAttribute: { context: DOCKER_CONTEXT, networkMode: 'host' },
+          buildAttribute: { context: new TerraformAsset(this, 'Context', { path: DOCKER_CONTEXT, type: AssetType.DIRECTORY }).path, networkMode: 'host' },
           triggers: { docker_context_sha256: contextDigest(DOCKER_CONTEXT) },
         });
     this.imageRef = image.imageId;

@@ -31,12 +31,15 @@ export type KeyUsageName = 'digitalSignature' | 'keyEncipherment' | 'keyAgreemen
 
 /** Where an issued certificate lives; the key is only ever referenced by path. */
 export interface CertificateFiles {
+  /** Name of the entry in the PKI directory. */
   readonly name: string;
+  /** The certificate alone, PEM. */
   readonly certPath: string;
   /** Private key, PKCS#8 PEM, unencrypted, mode 0600. */
   readonly keyPath: string;
   /** Leaf + intermediates, no root: what smtpd_tls_cert_file (or chain_files after the key) wants. */
   readonly chainPath: string;
+  /** The certificate PEM (public material). */
   readonly certPem: string;
 }
 

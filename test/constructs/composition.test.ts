@@ -49,12 +49,21 @@ describe('a PostfixServer composed of its children', () => {
     expect(tables).toEqual([{ path: '/etc/postfix/tables/relay_clientcerts', content: `${FIXED_FINGERPRINTS.relay} relay.example.net\n` }]);
   });
 
-  test('a server without children renders an SMTP server without TLS parameters', () => {
+  test('a server without a TlsServer is refused at synth, naming the server', () => {
     const { stack } = newStack();
     const mx = new PostfixServer(stack, 'mx', { hostname: HOST });
+    expect(() => Testing.synth(stack)).toThrow(/^\[stack\/mx\] \[server-without-tls\] the server has no TlsServer: add one as its child/);
+    expect(() => mx.render()).toThrow(/\[server-without-tls\]/);
+  });
+
+  test('a server with TLS explicitly off renders without TLS parameters', () => {
+    const { stack } = newStack();
+    const mx = new PostfixServer(stack, 'mx', { hostname: HOST, publicMx: false });
+    new TlsServer(mx, 'Tls', { securityLevel: SecurityLevel.NONE });
     const { mainCf } = mx.render();
     expect(mainCf).toContain('myhostname = mx.example.com');
-    expect(mainCf).not.toMatch(/^smtpd_tls_/m);
+    expect(mainCf).toContain('smtpd_tls_security_level = none');
+    expect(mainCf).not.toMatch(/^smtpd_tls_(chain_files|cert_file|CAfile)/m);
   });
 
   test('children may sit deeper in the tree: PostfixServer.of finds the nearest server above', () => {
@@ -69,7 +78,7 @@ describe('a PostfixServer composed of its children', () => {
   test('the spec of a server reflects its children', () => {
     const { stack } = newStack();
     const mx = buildServer(stack, 'mx', pki(), { sessionCache: {}, submissions: [{}] });
-    const spec = mx.spec();
+    const spec = mx._model();
     expect(spec.id).toBe('stack/mx');
     expect(spec.tls?.certificates.map((c) => c.algorithm)).toEqual(['ecdsa']);
     expect(spec.sessionCache).toEqual({ database: undefined, timeoutSeconds: undefined, alwaysIssueSessionIds: undefined });
@@ -140,10 +149,10 @@ describe('one child of each singular kind per server', () => {
 
   test('a child added after the server was rendered is refused instead of silently missing from the output', () => {
     const { stack } = newStack();
-    const mx = buildServer(stack, 'mx', pki(), { tls: false });
+    const mx = buildServer(stack, 'mx', pki());
     mx.render();
-    expect(errorOf(() => new TlsServer(mx, 'Late', { certificates: [serverCert(pki().serverEcdsa)] })).message).toBe(
-      '[stack/mx/Late] the server was already rendered: add children before synth',
+    expect(errorOf(() => new SessionCache(mx, 'Late')).message).toBe(
+      '[stack/mx/Late] server stack/mx was already rendered (by synth or a call to render(), files() or listeners()): create its children first',
     );
   });
 });

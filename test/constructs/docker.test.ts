@@ -20,8 +20,10 @@ import {
   PostfixServer,
   SaslBackend,
   SubmissionMode,
+  SubmissionPort,
+  TlsServer,
 } from '../../index';
-import { buildServer, clientIdentity, errorOf, filesUnder, keyBodyLines, newStack, ServerParts, serverCert, TestPki, useTestPki } from '../helpers/fixtures';
+import { buildServer, clientIdentity, errorOf, HOST, filesUnder, keyBodyLines, newStack, ServerParts, serverCert, TestPki, useTestPki } from '../helpers/fixtures';
 
 Testing.setupJest();
 const pki = useTestPki();
@@ -85,7 +87,7 @@ describe('PostfixImage', () => {
     expect(json).toHaveResourceWithProperties(Image, {
       name: DEFAULT_IMAGE_NAME,
       keep_locally: true,
-      build: { context: DOCKER_CONTEXT, network_mode: 'host' },
+      build: { context: expect.stringMatching(/^assets\/Image_Context_[0-9A-F]+\/[0-9A-F]{32}$/), network_mode: 'host' },
     });
     expect(Testing.toHaveResourceWithProperties(json, Image.tfResourceType, { build: { network_mode: 'bridge' } })).toBe(false);
   });
@@ -229,11 +231,25 @@ describe('PostfixContainer', () => {
     expect(json).toHaveResourceWithProperties(Container, { network_mode: 'host' });
   });
 
+  test('the container may be created before the server\'s children: files, ports and healthcheck are read at synth', () => {
+    const { stack } = newStack();
+    new DockerProvider(stack, 'docker', {});
+    const server = new PostfixServer(stack, 'mx', { hostname: HOST, sasl: SaslBackend.dovecot() });
+    new PostfixContainer(stack, 'Container', { server, image: new PostfixImage(stack, 'Image') });
+    new TlsServer(server, 'Tls', { certificates: [serverCert(pki().serverEcdsa)] });
+    new SubmissionPort(server, 'Submissions', { mode: SubmissionMode.WRAPPER });
+    const [container] = Object.values((JSON.parse(Testing.synth(stack)) as { resource: { docker_container: Record<string, ContainerJson> } }).resource.docker_container);
+    expect(container.upload.map((u) => u.file)).toEqual(expect.arrayContaining(['/etc/postfix/main.cf', '/etc/postfix/tls/ecdsa.chain.pem', '/etc/postfix/tls/private/ecdsa.key.pem']));
+    expect(uploadOf(container, '/etc/postfix/master.cf').content).toContain('submissions inet');
+    expect((container as unknown as { ports: { internal: number }[] }).ports.map((p) => p.internal)).toEqual([25, 465]);
+  });
+
   test('a server with no service to run is refused', () => {
     const { stack } = newStack();
-    const server = new PostfixServer(stack, 'idle', { hostname: 'idle.example.com', smtpService: false });
-    const e = errorOf(() => new PostfixContainer(stack, 'Container', { server, image: new PostfixImage(stack, 'Image') }));
-    expect(e.message).toBe('[stack/Container] server stack/idle has no SMTP or submission service to run');
+    const server = new PostfixServer(stack, 'idle', { hostname: HOST, smtpService: false });
+    new TlsServer(server, 'Tls', { certificates: [serverCert(pki().serverEcdsa)] });
+    new PostfixContainer(stack, 'Container', { server, image: new PostfixImage(stack, 'Image') });
+    expect(errorOf(() => Testing.synth(stack)).message).toBe('[stack/Container] server stack/idle has no SMTP or submission service to run: keep smtpService or add a SubmissionPort');
   });
 
   test('one container per server: two servers in one stack get their own containers and volumes', () => {

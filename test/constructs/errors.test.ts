@@ -5,6 +5,8 @@
  */
 import { Testing } from 'cdktf';
 import { IConstruct } from 'constructs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ClientIdentity,
   DhParameters,
@@ -164,9 +166,9 @@ const VALIDATION_ERRORS: (ErrorCase & { readonly rule: string })[] = [
     path: '[stack/mx]', value: 'port 587', fix: 'give each its own port or address',
   },
   {
-    name: 'submission port without TLS', rule: 'submission-without-tls',
+    name: 'server (with a submission port) without TLS', rule: 'server-without-tls',
     parts: () => ({ tls: false, submissions: [{}] }),
-    path: '[stack/mx]', value: 'stack/mx/Submission0', fix: 'add a TlsServer with a certificate',
+    path: '[stack/mx]', value: 'has no TlsServer', fix: "new TlsServer(server, 'Tls'",
   },
   {
     name: 'null mandatory cipher grade', rule: 'null-cipher-grade',
@@ -209,11 +211,11 @@ describe('how errors stop synthesis', () => {
     expect(e.message).toContain('[stack/mx] [tls-required-on-public-mx]');
   });
 
-  test('Testing.synth(stack, true) throws; Testing.synth(stack) without validations does not, but render() still refuses', () => {
+  test('Testing.synth throws with or without validations (the server checks itself in an aspect), and render() refuses', () => {
     const { stack } = newStack();
     const server = buildServer(stack, 'mx', pki(), invalid(pki()));
     expect(() => Testing.synth(stack, true)).toThrow(/\[stack\/mx\] \[tls-required-on-public-mx\]/);
-    expect(() => Testing.synth(stack)).not.toThrow();
+    expect(() => Testing.synth(stack)).toThrow(/^\[stack\/mx\] \[tls-required-on-public-mx\] securityLevel 'encrypt'/);
     const e = errorOf(() => server.render());
     expect(e.message).toMatch(/^\[stack\/mx\] server stack\/mx cannot be rendered:\n {2}- \[tls-required-on-public-mx\] /);
     expect(() => server.files()).toThrow(/tls-required-on-public-mx/);
@@ -230,11 +232,12 @@ describe('how errors stop synthesis', () => {
     expect(message).toContain('[session-cache-timeout-too-long]');
   });
 
-  test('a PostfixContainer of an invalid server fails at construction, so no deployable output exists', () => {
-    const { stack } = newStack();
+  test('a PostfixContainer of an invalid server fails at synth with the server\'s errors, and no deployable output exists', () => {
+    const { app, stack } = newStack();
     const server = buildServer(stack, 'mx', pki(), invalid(pki()));
-    const image = new PostfixImage(stack, 'Image');
-    expect(() => new PostfixContainer(stack, 'Container', { server, image })).toThrow(/\[stack\/mx\] server stack\/mx cannot be rendered/);
+    new PostfixContainer(stack, 'Container', { server, image: new PostfixImage(stack, 'Image') });
+    expect(() => app.synth()).toThrow(/^\[stack\/mx\] \[tls-required-on-public-mx\] /);
+    expect(existsSync(join(app.outdir, 'stacks', 'stack', 'cdk.tf.json'))).toBe(false);
   });
 
   test('a valid server synthesizes and renders', () => {

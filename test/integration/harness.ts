@@ -16,7 +16,7 @@
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join, posix, resolve as resolvePath } from 'node:path';
 
 export const HARNESS_LABEL = 'org.postfix-tls-cdktf.integration';
 const HEALTH_TIMEOUT_MS = 60_000;
@@ -200,7 +200,7 @@ function planHealthcheck(where: string, block: Json | undefined): HealthcheckPla
 
 const FILESHA256 = /^\$\{filesha256\("((?:[^"\\]|\\.)*)"\)\}$/;
 
-function planUpload(where: string, block: Json): UploadPlan {
+function planUpload(where: string, block: Json, workingDirectory: string | undefined): UploadPlan {
   if (!isObject(block)) refuse(where, `upload must be an object, got ${describeJson(block)}`);
   checkKeys(where, block, ['file', 'content', 'source', 'source_hash', 'executable', 'content_base64', 'permissions']);
   const file = noToken(where, 'file', requireString(where, block, 'file'));
@@ -221,14 +221,16 @@ function planUpload(where: string, block: Json): UploadPlan {
   const sourceHash = optionalString(where, block, 'source_hash');
   if (source !== undefined) {
     noToken(where, 'source', source);
-    if (!source.startsWith('/')) refuse(where, `"source" ${describeJson(source)} must be an absolute path`);
-    if (!existsSync(source) || !statSync(source).isFile()) refuse(where, `"source" ${source} is not a readable file`);
+    // Terraform (and the provider it starts) resolves a relative path against the stack directory it runs in.
+    if (!source.startsWith('/') && workingDirectory === undefined) refuse(where, `"source" ${describeJson(source)} is relative, but no stack directory was given to resolve it`);
+    const local = resolvePath(workingDirectory ?? '/', source);
+    if (!existsSync(local) || !statSync(local).isFile()) refuse(where, `"source" ${source} is not a readable file (resolved to ${local})`);
     if (sourceHash !== undefined) {
       const match = FILESHA256.exec(sourceHash);
       if (!match) noToken(where, 'source_hash', sourceHash);
       else if (JSON.parse(`"${match[1]}"`) !== source) refuse(where, `"source_hash" hashes ${match[1]}, not the uploaded ${source}`);
     }
-    return { file, source, mode };
+    return { file, source: local, mode };
   }
   if (sourceHash !== undefined) refuse(where, '"source_hash" without "source"');
   if (contentBase64 !== undefined) {
@@ -268,7 +270,8 @@ function resolveReference(where: string, key: string, value: string, resources: 
 }
 
 /** Reads a cdk.tf.json and checks that everything in it can be reproduced. Pure: touches no engine. */
-export function planStack(cdkTfJson: string | object): StackPlan {
+/** `workingDirectory`: the stack directory Terraform would run in, for relative upload sources. */
+export function planStack(cdkTfJson: string | object, workingDirectory?: string): StackPlan {
   const doc = (typeof cdkTfJson === 'string' ? JSON.parse(cdkTfJson) : cdkTfJson) as JsonObject;
   if (!isObject(doc)) refuse('the document', 'it is not a JSON object');
   for (const key of Object.keys(doc)) {
@@ -340,7 +343,7 @@ export function planStack(cdkTfJson: string | object): StackPlan {
       if (!volumeNames.includes(volumeName)) refuse(vw, `volume ${volumeName} is not a docker_volume of this stack`);
       return { volumeName, containerPath: noToken(vw, 'container_path', requireString(vw, v, 'container_path')), readOnly: v.read_only === true };
     });
-    const uploads = (Array.isArray(body.upload) ? body.upload : isUnset(body.upload) ? [] : [body.upload]).map((u, i) => planUpload(`${where}.upload[${i}]`, u));
+    const uploads = (Array.isArray(body.upload) ? body.upload : isUnset(body.upload) ? [] : [body.upload]).map((u, i) => planUpload(`${where}.upload[${i}]`, u, workingDirectory));
     const files = uploads.map((u) => u.file);
     const duplicate = files.find((f, i) => files.indexOf(f) !== i);
     if (duplicate) refuse(where, `two uploads write ${duplicate}`);
@@ -459,7 +462,7 @@ export interface ExecOptions {
 export class DockerHarness {
   /** Reads `stacks/<name>/cdk.tf.json` (or any path to one). */
   public static fromFile(cdkTfJsonPath: string): DockerHarness {
-    return new DockerHarness(readFileSync(cdkTfJsonPath, 'utf8'));
+    return new DockerHarness(readFileSync(cdkTfJsonPath, 'utf8'), dirname(cdkTfJsonPath));
   }
 
   public plan: StackPlan;
@@ -467,8 +470,8 @@ export class DockerHarness {
   private workDirectory?: string;
   private readonly reaper = new Reaper(() => this.workDir);
 
-  constructor(cdkTfJson: string | object) {
-    this.plan = planStack(cdkTfJson);
+  constructor(cdkTfJson: string | object, workingDirectory?: string) {
+    this.plan = planStack(cdkTfJson, workingDirectory);
     checkNoOutboundDelivery(this.plan);
   }
 

@@ -36,8 +36,7 @@ const RSA = DATA.tls!.certificates[1];
 /** One case per rule id, and one per emission site for ids emitted in more than one place. */
 const CASES: readonly RuleCase[] = [
   // --- TLS -------------------------------------------------------------------------------------------------------
-  { rule: 'submission-without-tls', severity: E, mutation: 'no TlsServer but submission ports', spec: server({ tls: undefined, clientCerts: undefined }), shows: ['sub, subs'], fix: 'add a TlsServer' },
-  { rule: 'client-certs-without-tls', severity: E, mutation: 'no TlsServer but a ClientCertPolicy', spec: server({ tls: undefined, submissions: [] }), shows: ['ClientCertPolicy'], fix: 'add a TlsServer' },
+  { rule: 'server-without-tls', severity: E, mutation: 'no TlsServer (with submission ports and a ClientCertPolicy)', spec: server({ tls: undefined }), shows: ['has no TlsServer'], fix: 'add one as its child' },
   { rule: 'client-certs-without-tls', severity: E, mutation: "securityLevel 'none' with a ClientCertPolicy and no submission ports", spec: tls({ securityLevel: 'none' }, { submissions: [] }), shows: ["securityLevel 'none'"], fix: 'enable TLS' },
   { rule: 'tls-required-on-public-mx', severity: E, mutation: "securityLevel 'encrypt' on the public MX", spec: tls({ securityLevel: 'encrypt' }), shows: ["'encrypt'", 'port 25'], fix: 'publicMx: false' },
   { rule: 'obsolete-parameter', severity: W, mutation: 'the user wrote smtpd_use_tls', spec: tls({ obsoleteForm: 'smtpd_use_tls = yes' }), shows: ['smtpd_use_tls = yes', 'smtpd_tls_security_level = may'], fix: 'Set securityLevel' },
