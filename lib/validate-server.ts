@@ -14,7 +14,7 @@ const CHROOT_DIRECTORY = '/var/spool/postfix/';
 const MAX_SESSION_CACHE_TIMEOUT = 100 * 86400;
 
 /** Parameters the library renders from typed props; setting them by hand would fight the model. */
-const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
+export const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
   smtpd_tls_security_level: 'TlsServer securityLevel',
   smtpd_tls_cert_file: 'TlsServer certificates / certificateless',
   smtpd_tls_key_file: 'TlsServer certificates',
@@ -32,17 +32,17 @@ const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
   smtpd_tls_exclude_ciphers: 'TlsServer excludeCiphers',
   smtpd_tls_mandatory_exclude_ciphers: 'TlsServer mandatoryExcludeCiphers',
   smtpd_tls_dh1024_param_file: 'TlsServer dhParameters',
-  smtpd_starttls_timeout: 'TlsServer starttlsTimeout',
-  smtpd_tls_CAfile: 'ClientCertPolicy trustedCas',
-  smtpd_tls_CApath: 'ClientCertPolicy capath',
+  smtpd_starttls_timeout: 'TlsServer starttlsTimeoutSeconds',
+  smtpd_tls_CAfile: 'ClientCertPolicy trustedCaFiles / trustedCaPems',
+  smtpd_tls_CApath: 'ClientCertPolicy capathCaFiles / capathCaPems',
   smtpd_tls_ask_ccert: 'ClientCertPolicy askForCertificates',
   smtpd_tls_req_ccert: 'ClientCertPolicy requireCertificates',
   smtpd_tls_ccert_verifydepth: 'ClientCertPolicy verifyDepth',
   smtpd_tls_fingerprint_digest: 'ClientCertPolicy fingerprintDigest',
-  relay_clientcerts: 'ClientCertPolicy relayClientCertificates',
-  smtpd_relay_restrictions: 'ClientCertPolicy access modes and PostfixServer trustedNetworks',
-  smtpd_tls_session_cache_database: 'SessionCache database',
-  smtpd_tls_session_cache_timeout: 'SessionCache timeout',
+  relay_clientcerts: 'ClientCertPolicy relayClients',
+  smtpd_relay_restrictions: 'ClientCertPolicy relayClients / permitAllClientCertificates / accessRules and PostfixServer trustedNetworks',
+  smtpd_tls_session_cache_database: 'SessionCache store',
+  smtpd_tls_session_cache_timeout: 'SessionCache timeoutSeconds',
   smtpd_tls_always_issue_session_ids: 'SessionCache alwaysIssueSessionIds',
   myhostname: 'PostfixServer hostname',
   mydestination: 'PostfixServer localDomains',
@@ -62,7 +62,7 @@ const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
 };
 
 /** Parameters that must never be set in main.cf, with the reason. */
-const FORBIDDEN_PARAMETERS: Readonly<Record<string, string>> = {
+export const FORBIDDEN_PARAMETERS: Readonly<Record<string, string>> = {
   smtpd_tls_wrappermode:
     'wrapper mode in main.cf would make every smtpd service, including port 25, speak implicit TLS; add a SubmissionPort with mode WRAPPER (port 465), which sets it as a master.cf -o override',
   smtpd_use_tls: 'obsolete: set TlsServer securityLevel (SecurityLevel.MAY), which renders smtpd_tls_security_level',
@@ -143,7 +143,7 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
     out.push(warning('dh-params-unused', `DH parameters ${tls.dhParamFile} are unused: profile '${tls.profile}' has no DHE cipher suites. Remove them, or use TlsProfile.POSTFIX_DEFAULT`));
   }
   if (tls.starttlsTimeoutSeconds !== undefined && tls.starttlsTimeoutSeconds < 10) {
-    out.push(warning('starttls-timeout-short', `starttlsTimeout ${tls.starttlsTimeoutSeconds}s may drop slow but honest clients: use 10s or more`));
+    out.push(warning('starttls-timeout-short', `starttlsTimeoutSeconds ${tls.starttlsTimeoutSeconds}s may drop slow but honest clients: use 10s or more`));
   }
 }
 
@@ -181,13 +181,13 @@ function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
   }
   if (cc.permitAllClientCerts) {
     if (!cc.caFile && !cc.caPath) {
-      out.push(error('permit-all-clientcerts-without-ca', 'permitAllClientCertificates needs a dedicated trusted CA: set trustedCas'));
+      out.push(error('permit-all-clientcerts-without-ca', 'permitAllClientCertificates needs a dedicated trusted CA: set trustedCaFiles or trustedCaPems'));
     } else if (cc.appendDefaultCa) {
       out.push(error('permit-all-clientcerts-default-ca', 'permitAllClientCertificates with the system CA bundle appended would let any holder of a publicly issued certificate relay: set appendDefaultCa: false'));
     } else if (cc.trustedCaCount === undefined) {
       out.push(warning('permit-all-clientcerts-unknown-cas', 'permitAllClientCertificates trusts every CA in the CAfile/CApath, whose content is only known at deploy time: make sure it holds one dedicated CA'));
     } else if (cc.trustedCaCount > 1) {
-      out.push(error('permit-all-clientcerts-many-cas', `permitAllClientCertificates with ${cc.trustedCaCount} trusted CAs: any client certificate from any of them could relay. Trust exactly one dedicated CA, or use relayClientCertificates`));
+      out.push(error('permit-all-clientcerts-many-cas', `permitAllClientCertificates with ${cc.trustedCaCount} trusted CAs: any client certificate from any of them could relay. Trust exactly one dedicated CA, or use relayClients`));
     }
   }
   if (cc.relayClientCerts && cc.relayClientCerts.length === 0) {

@@ -103,7 +103,7 @@ const VALIDATION_ERRORS: (ErrorCase & { readonly rule: string })[] = [
   {
     name: 'permit_tls_all_clientcerts with two trusted CAs', rule: 'permit-all-clientcerts-many-cas',
     parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath, t.otherClientCa.certPath], permitAllClientCertificates: true } }),
-    path: '[stack/mx]', value: 'with 2 trusted CAs', fix: 'Trust exactly one dedicated CA, or use relayClientCertificates',
+    path: '[stack/mx]', value: 'with 2 trusted CAs', fix: 'Trust exactly one dedicated CA, or use relayClients',
   },
   {
     name: 'permit_tls_all_clientcerts with the system CA bundle', rule: 'permit-all-clientcerts-default-ca',
@@ -264,7 +264,7 @@ describe('warnings are cdktf annotations, not errors', () => {
     ['session cache timeout below 2 minutes', () => ({ sessionCache: { timeoutSeconds: 30 } }), 'stack/mx', 'session-cache-timeout-short', 'Postfix raises it to 120s'],
     ['wrapper mode on 587', () => ({ submissions: [{ mode: SubmissionMode.WRAPPER, port: 587 }] }), 'stack/mx', 'wrapper-on-587', 'use port 465 for wrapper mode'],
     ['STARTTLS on 465', () => ({ submissions: [{ port: 465 }] }), 'stack/mx', 'starttls-on-465', 'use wrapper mode'],
-    ['short STARTTLS timeout', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], starttlsTimeoutSeconds: 5 } }), 'stack/mx', 'starttls-timeout-short', 'starttlsTimeout 5s'],
+    ['short STARTTLS timeout', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], starttlsTimeoutSeconds: 5 } }), 'stack/mx', 'starttls-timeout-short', 'starttlsTimeoutSeconds 5s'],
     ['DH parameters with a profile without DHE', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], dhParameters: DhParameters.ffdhe(4096) } }), 'stack/mx', 'dh-params-unused', "profile 'intermediate' has no DHE"],
     ['CApath with a chrooted smtpd', (t) => ({ server: { chroot: true }, clientCerts: { capathCaFiles: [t.clientCa.certPath] } }), 'stack/mx', 'capath-inside-chroot', 'CApath /etc/postfix/tls/capath is read by a chrooted smtpd as /var/spool/postfix/etc/postfix/tls/capath'],
     ['TLS 1.3 only (minimumProtocol) on a public MX', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], minimumProtocol: TlsProtocol.TLS_1_3 } }), 'stack/mx', 'modern-on-public-mx', 'Use the intermediate profile on port 25'],
