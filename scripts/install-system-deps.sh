@@ -2,7 +2,8 @@
 # Debian packages the test suite needs on the host: real postconf/postmap (postfix, postfix-lmdb) to parse
 # what we render, openssl for PKI oracles, and the TLS clients of the integration tests.
 set -euo pipefail
-packages=(postfix postfix-lmdb openssl swaks testssl.sh ca-certificates)
+# swaks needs Net::SSLeay and IO::Socket::SSL for TLS; they are only Recommends, which --no-install-recommends skips.
+packages=(postfix postfix-lmdb openssl swaks libnet-ssleay-perl libio-socket-ssl-perl testssl.sh ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -12,7 +13,7 @@ if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 echo "[system-deps] installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
+export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
 # The host's Postfix is only a toolbox for postconf/postmap: no configuration, never started.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq

@@ -6,7 +6,7 @@
  *   says why and the suites are skipped.
  * - Image present but older than docker/: always fails, because the tests would prove an old image.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -83,6 +83,26 @@ export function dockerStatus(): DockerStatus {
   return cached;
 }
 
+/** Each client the live tests drive, how to see that it can do what they need, and its Debian packages. */
+const CLIENT_TOOLS: readonly { tool: string; args: string[]; capable: RegExp; needs: string; packages: string; reason?: RegExp }[] = [
+  { tool: 'swaks', args: ['--support'], capable: /^=== TLS supported$/m, reason: /^\*\*\* TLS .*$/m, needs: 'TLS (STARTTLS, AUTH over TLS)', packages: 'swaks libnet-ssleay-perl libio-socket-ssl-perl' },
+  { tool: 'openssl', args: ['version'], capable: /^OpenSSL 3\./, needs: 'OpenSSL 3 s_client', packages: 'openssl' },
+  { tool: 'testssl', args: ['--version'], capable: /testssl\.sh/, needs: 'the testssl.sh scanner', packages: 'testssl.sh' },
+];
+
+/** Why a client tool cannot do its part (with the packages to install), or undefined. */
+export function clientToolProblem(): string | undefined {
+  for (const { tool, args, capable, needs, packages, reason } of CLIENT_TOOLS) {
+    const result = spawnSync(tool, args, { encoding: 'utf8', timeout: 30_000 });
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+    if (result.error || !capable.test(output)) {
+      const said = result.error ? result.error.message : (reason?.exec(output)?.[0] ?? output.trim().slice(0, 200));
+      return `${tool} cannot provide ${needs} (\`${tool} ${args.join(' ')}\`: ${said}): install the Debian packages ${packages} (scripts/install-system-deps.sh does)`;
+    }
+  }
+  return undefined;
+}
+
 let warned = false;
 
 /**
@@ -92,6 +112,10 @@ let warned = false;
 export function describeWithDocker(name: string, body: () => void): void {
   const status = dockerStatus();
   if (status.available) {
+    // With an engine the suite runs; a client that cannot do its part fails it with the package to install,
+    // instead of an empty reply list deep inside a test.
+    const problem = clientToolProblem();
+    if (problem) throw new Error(`integration tests cannot run: ${problem}`);
     describe(name, body);
     return;
   }
