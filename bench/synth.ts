@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalPki } from '../lib/pki/local-pki';
-import { BenchPki, libraryApp, plainServersFrom } from './synth-apps';
+import { libraryApp, plainServersFrom } from './synth-library-app';
+import type { BenchPki } from './synth-plain-app';
 import { median } from './stats';
 
 export interface SynthResult {

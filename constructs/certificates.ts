@@ -163,11 +163,20 @@ export class ClientIdentity {
     }
   }
 
-  /** @internal The table key for this client: certificate or public-key fingerprint. */
+  /** @internal The table key for this client: certificate or public-key fingerprint (computed once per kind). */
   public _key(digest: string, publicKey: boolean): string {
     if (this.certificatePem === undefined) return this.fingerprint as string;
-    return publicKey ? publicKeyFingerprint(this.certificatePem, digest) : certificateFingerprint(this.certificatePem, digest);
+    const pem = this.certificatePem;
+    const kind = `${digest}/${publicKey}`;
+    let key = this.keys.get(kind);
+    if (key === undefined) {
+      key = publicKey ? publicKeyFingerprint(pem, digest) : certificateFingerprint(pem, digest);
+      this.keys.set(kind, key);
+    }
+    return key;
   }
+
+  private readonly keys = new Map<string, string>();
 
   /** @internal Findings for a client listed by certificate (an expired one must not stay listed). */
   public _check(): Diagnostic[] {

@@ -1,4 +1,4 @@
-import { CertificateFiles, LocalPki as PkiDirectory } from '../lib/pki/local-pki';
+import type { CertificateFiles, LocalPki as PkiDirectory } from '../lib/pki/local-pki';
 import { KeyAlgorithm } from './enums';
 import { oneOf } from './errors';
 import { ConfigError } from '../lib/diagnostics';
@@ -116,7 +116,9 @@ export class LocalPki {
   private readonly store: PkiDirectory;
 
   constructor(props: LocalPkiProps = {}) {
-    this.store = new PkiDirectory(props.directory, { renewBeforeDays: props.renewBeforeDays });
+    // Loaded on first use: certificate generation needs @peculiar/x509, which a synth without LocalPki never loads.
+    const { LocalPki: Store } = require('../lib/pki/local-pki') as typeof import('../lib/pki/local-pki');
+    this.store = new Store(props.directory, { renewBeforeDays: props.renewBeforeDays });
     this.directory = this.store.dir;
   }
 

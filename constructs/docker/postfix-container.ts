@@ -1,12 +1,12 @@
-import { Container, containerPortsToTerraform, ContainerUpload, containerUploadToTerraform } from '@cdktf/provider-docker/lib/container';
+import { Container, ContainerHealthcheck, ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { Aspects, Fn, Lazy, Token } from 'cdktf';
+import { Aspects, Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { isIP } from 'node:net';
 import { constructError } from '../errors';
 import type { DeployFile } from '../../lib/deploy-file';
 import { deployPath } from '../deploy-path';
-import { Listener, PostfixServer } from '../postfix-server';
+import { PostfixServer } from '../postfix-server';
 import { PostfixImage } from './postfix-image';
 
 /** Props of a `PostfixContainer`. */
@@ -72,49 +72,32 @@ export class PostfixContainer extends Construct {
     if (isIP(publishAddress) === 0) throw constructError(this, `publishAddress ${JSON.stringify(publishAddress)} is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`);
     this.queueVolume = new Volume(this, 'Queue', { name: volumeName });
 
-    // The server's files, ports and healthcheck are read at synth, once its children all exist, so the
-    // order in which the container and the server's children are created does not matter. Values made
-    // this way skip the provider's attribute mapping, hence its *ToTerraform functions. An invalid
-    // server gives nothing here: its own aspect stops synth with its errors before output is written.
-    const whenRenderable = <T>(produce: () => T[]): T[] => (server._renderable() ? produce() : []);
-    const noService = `server ${server.node.path} has no SMTP or submission service to run: keep smtpService or add a SubmissionPort`;
-    Aspects.of(this).add({ visit: (node) => node === this && server._renderable() && probe() });
-    const probe = (): Listener => {
-      const listeners = server.listeners();
-      const chosen = listeners.find((l) => !l.implicitTls) ?? listeners[0];
-      if (!chosen) throw constructError(this, noService);
-      return chosen;
-    };
+    const healthcheck = (test: string[]): ContainerHealthcheck => ({ test, interval: '10s', timeout: '8s', startPeriod: '5s', retries: 3 });
     this.container = new Container(this, 'Container', {
       name,
       image: props.image.imageRef,
       restart,
       mustRun: true,
       networkMode: props.hostNetwork ? 'host' : undefined,
-      ports: props.hostNetwork
-        ? undefined
-        : Lazy.anyValue({ produce: () => whenRenderable(() => server.listeners().map((l) => containerPortsToTerraform({ internal: l.port, external: l.port, ip: publishAddress }))) }),
       volumes: [{ volumeName: this.queueVolume.name, containerPath: QUEUE_DIRECTORY }],
-      healthcheck: {
+      healthcheck: healthcheck([]),
+    });
+    // The server's files, ports and healthcheck are filled in at synth, once its children all exist, so
+    // the order in which the container and the server's children are created does not matter. Aspects
+    // run before anything is resolved, also under cdktf Testing. An invalid server is left alone here:
+    // its own aspect stops synth with its errors.
+    Aspects.of(this).add({
+      visit: (node) => {
+        if (node !== this || !server._renderable()) return;
+        const listeners = server.listeners();
+        const probe = listeners.find((l) => !l.implicitTls) ?? listeners[0];
+        if (!probe) throw constructError(this, `server ${server.node.path} has no SMTP or submission service to run: keep smtpService or add a SubmissionPort`);
         // A service bound to one address is probed there (the script dials 127.0.0.1 otherwise).
-        test: Lazy.listValue({
-          produce: () => whenRenderable(() => {
-            const p = probe();
-            return [
-              'CMD',
-              '/usr/local/bin/healthcheck.sh',
-              String(p.port),
-              p.implicitTls ? 'tls' : 'plain',
-              ...(p.address !== undefined && !WILDCARD_ADDRESSES.includes(p.address) ? [p.address] : []),
-            ];
-          }),
-        }),
-        interval: '10s',
-        timeout: '8s',
-        startPeriod: '5s',
-        retries: 3,
+        const probeAddress = probe.address !== undefined && !WILDCARD_ADDRESSES.includes(probe.address) ? [probe.address] : [];
+        this.container.putHealthcheck(healthcheck(['CMD', '/usr/local/bin/healthcheck.sh', String(probe.port), probe.implicitTls ? 'tls' : 'plain', ...probeAddress]));
+        if (!props.hostNetwork) this.container.putPorts(listeners.map((l) => ({ internal: l.port, external: l.port, ip: publishAddress })));
+        this.container.putUpload(server.files().map((file) => this.upload(file)));
       },
-      upload: Lazy.anyValue({ produce: () => whenRenderable(() => server.files().map((file) => containerUploadToTerraform(this.upload(file)))) }),
     });
   }
 

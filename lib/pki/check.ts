@@ -8,10 +8,10 @@
  */
 import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { x509 } from './x509';
+import { CertificateInfo, certificateInfo, KeyUsageFlags } from './certificate-info';
 import { Diagnostic, error, warning } from '../diagnostics';
 import { PemBlock, splitPem } from './pem';
-import { caProblems, keyUsage, purposeProblems, TlsRole } from './purpose';
+import { caProblems, purposeProblems, TlsRole } from './purpose';
 
 /** Stable rule identifiers of this module. */
 export const PKI_RULES = {
@@ -70,11 +70,11 @@ export interface CaCertificateOptions {
   readonly expiryWarningDays?: number;
 }
 
-/** One certificate of a chain, parsed both ways: node for crypto, @peculiar/x509 for extensions. */
+/** One certificate of a chain: node's for crypto, and the fields the checks read. */
 interface ParsedCert {
   readonly index: number;
   readonly node: X509Certificate;
-  readonly ext: x509.X509Certificate;
+  readonly ext: CertificateInfo;
   readonly subject: string;
 }
 
@@ -86,17 +86,20 @@ function describe(cert: ParsedCert, total: number): string {
 type ParsedDer = Omit<ParsedCert, 'index'>;
 const PARSE_CACHE_LIMIT = 1024;
 const parseCache = new Map<string, ParsedDer>();
+/** Chains that parsed, by PEM text: every server of a fleet checks the shared chain against its host name. */
+const chainCache = new Map<string, ParsedCert[]>();
 
 /**
- * Parsing with @peculiar/x509 costs milliseconds; a fleet of servers sharing certificates (a wildcard, a
- * client CA) would parse the same DER over and over at synth. Certificates are immutable, so cache them.
+ * A fleet of servers sharing certificates (a wildcard, a client CA) would parse the same DER over and
+ * over at synth. Certificates are immutable, so cache them.
  */
 function parseCertificate(der: Buffer): ParsedDer {
   const cacheKey = der.toString('base64');
   let parsed = parseCache.get(cacheKey);
   if (!parsed) {
-    const ext = new x509.X509Certificate(der);
-    parsed = { node: new X509Certificate(der), ext, subject: ext.subject };
+    const node = new X509Certificate(der);
+    const ext = certificateInfo(der, node);
+    parsed = { node, ext, subject: ext.subject };
     if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.clear();
     parseCache.set(cacheKey, parsed);
   }
@@ -105,6 +108,8 @@ function parseCertificate(der: Buffer): ParsedDer {
 
 /** Parses every CERTIFICATE block; unreadable ones become diagnostics. */
 function parseChain(pem: string, what: string, out: Diagnostic[]): ParsedCert[] | undefined {
+  const known = chainCache.get(pem);
+  if (known) return known;
   let blocks: PemBlock[];
   try {
     blocks = splitPem(pem).filter((b) => b.kind === 'certificate');
@@ -125,6 +130,8 @@ function parseChain(pem: string, what: string, out: Diagnostic[]): ParsedCert[] 
       return undefined;
     }
   }
+  if (chainCache.size >= PARSE_CACHE_LIMIT) chainCache.clear();
+  chainCache.set(pem, certs);
   return certs;
 }
 
@@ -291,8 +298,8 @@ function checkPurpose(leaf: ParsedCert, total: number, role: TlsRole, out: Diagn
     );
     return;
   }
-  const ku = keyUsage(leaf.ext);
-  if (ku !== undefined && (ku & x509.KeyUsageFlags.digitalSignature) === 0) {
+  const ku = leaf.ext.keyUsage;
+  if (ku !== undefined && (ku & KeyUsageFlags.digitalSignature) === 0) {
     out.push(
       warning(
         PKI_RULES.noDigitalSignature,
@@ -303,23 +310,14 @@ function checkPurpose(leaf: ParsedCert, total: number, role: TlsRole, out: Diagn
   }
 }
 
-function dnsNames(cert: ParsedCert): string[] {
-  const san = cert.ext.getExtension(x509.SubjectAlternativeNameExtension);
-  return san ? san.names.items.filter((n) => n.type === 'dns').map((n) => n.value) : [];
-}
-
-function ipAddresses(cert: ParsedCert): string[] {
-  const san = cert.ext.getExtension(x509.SubjectAlternativeNameExtension);
-  return san ? san.names.items.filter((n) => n.type === 'ip').map((n) => n.value) : [];
-}
 
 function checkHostnames(leaf: ParsedCert, total: number, hostnames: readonly string[], out: Diagnostic[]): void {
-  const dns = dnsNames(leaf);
+  const dns = leaf.ext.dnsNames;
   for (const raw of hostnames) {
     const host = raw.trim().replace(/\.$/, '');
     if (isIP(host)) {
       if (leaf.node.checkIP(host) === undefined) {
-        const ips = ipAddresses(leaf);
+        const ips = leaf.ext.ipAddresses;
         out.push(error(PKI_RULES.hostnameMismatch, `${describe(leaf, total)} does not cover the IP address ${host} (IP SANs: ${ips.join(', ') || 'none'}). Reissue it with ${host} as an IP subjectAltName.`));
       }
       continue;

@@ -7,7 +7,7 @@
  * side. Each check only constrains extensions that are present: a certificate without
  * keyUsage, extendedKeyUsage and nsCertType is usable for both.
  */
-import { x509 } from './x509';
+import { CertificateInfo, KeyUsageFlags } from './certificate-info';
 
 export type TlsRole = 'server' | 'client';
 
@@ -26,12 +26,11 @@ export const EKU = {
 
 const EKU_NAMES: Record<string, string> = Object.fromEntries(Object.entries(EKU).map(([name, oid]) => [oid, name]));
 
-/** Netscape certificate type extension (obsolete, but OpenSSL still honours it). */
-const NS_CERT_TYPE_OID = '2.16.840.1.113730.1.1';
+/** Netscape certificate type bits (obsolete, but OpenSSL still honours them). */
 const NS_SSL_CLIENT = 0x80;
 const NS_SSL_SERVER = 0x40;
 
-const KU = x509.KeyUsageFlags;
+const KU = KeyUsageFlags;
 
 /** Readable form of an EKU list for messages. */
 export function describeEku(oids: readonly string[]): string {
@@ -41,47 +40,29 @@ export function describeEku(oids: readonly string[]): string {
 /** Readable form of keyUsage flags for messages. */
 export function describeKeyUsage(flags: number): string {
   const names = Object.entries(KU)
-    .filter(([, v]) => typeof v === 'number' && (flags & v) !== 0)
+    .filter(([, v]) => (flags & v) !== 0)
     .map(([k]) => k);
   return names.length > 0 ? names.join(', ') : '(none)';
-}
-
-export function extendedKeyUsages(cert: x509.X509Certificate): string[] | undefined {
-  const ext = cert.getExtension(x509.ExtendedKeyUsageExtension);
-  return ext ? ext.usages.map(String) : undefined;
-}
-
-export function keyUsage(cert: x509.X509Certificate): number | undefined {
-  return cert.getExtension(x509.KeyUsagesExtension)?.usages;
-}
-
-/** First octet of the nsCertType BIT STRING, or undefined when the extension is absent. */
-export function nsCertType(cert: x509.X509Certificate): number | undefined {
-  const ext = cert.getExtension(NS_CERT_TYPE_OID);
-  if (!ext) return undefined;
-  const v = new Uint8Array(ext.value);
-  // BIT STRING: 03 len unused-bits first-octet ...
-  return v.length >= 4 && v[0] === 0x03 ? v[3] : 0;
 }
 
 /**
  * Why OpenSSL would refuse this certificate as a TLS server or client end-entity certificate;
  * an empty list means the purpose check passes.
  */
-export function purposeProblems(cert: x509.X509Certificate, role: TlsRole): string[] {
+export function purposeProblems(cert: CertificateInfo, role: TlsRole): string[] {
   const problems: string[] = [];
-  const eku = extendedKeyUsages(cert);
+  const eku = cert.extendedKeyUsage;
   const wanted = role === 'server' ? [EKU.serverAuth, EKU.nsSgc, EKU.msSgc] : [EKU.clientAuth];
   // anyExtendedKeyUsage does not help: OpenSSL's xku_reject only looks for the specific usages.
   if (eku !== undefined && !eku.some((o) => (wanted as string[]).includes(o))) {
     problems.push(`its extendedKeyUsage (${describeEku(eku) || 'empty'}) does not include ${role}Auth`);
   }
-  const ns = nsCertType(cert);
+  const ns = cert.nsCertType;
   const nsBit = role === 'server' ? NS_SSL_SERVER : NS_SSL_CLIENT;
   if (ns !== undefined && (ns & nsBit) === 0) {
     problems.push(`its Netscape certificate type does not include SSL ${role}`);
   }
-  const ku = keyUsage(cert);
+  const ku = cert.keyUsage;
   const kuAllowed =
     role === 'server'
       ? KU.digitalSignature | KU.keyEncipherment | KU.keyAgreement
@@ -94,11 +75,11 @@ export function purposeProblems(cert: x509.X509Certificate, role: TlsRole): stri
 }
 
 /** X509_check_ca for v3 certificates: basicConstraints cA=true and, if keyUsage is present, keyCertSign. */
-export function caProblems(cert: x509.X509Certificate): string[] {
+export function caProblems(cert: CertificateInfo): string[] {
   const problems: string[] = [];
-  const bc = cert.getExtension(x509.BasicConstraintsExtension);
+  const bc = cert.basicConstraints;
   if (!bc?.ca) problems.push(bc ? 'its basicConstraints has cA=FALSE' : 'it has no basicConstraints extension with cA=TRUE');
-  const ku = keyUsage(cert);
+  const ku = cert.keyUsage;
   if (ku !== undefined && (ku & KU.keyCertSign) === 0) {
     problems.push(`its keyUsage (${describeKeyUsage(ku)}) lacks keyCertSign`);
   }

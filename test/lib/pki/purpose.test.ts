@@ -6,6 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalPki } from '../../../lib/pki/local-pki';
 import { purposeProblems, caProblems } from '../../../lib/pki/purpose';
+import { X509Certificate } from 'node:crypto';
+import { certificateInfo } from '../../../lib/pki/certificate-info';
 import { x509 } from '../../../lib/pki/x509';
 import { openssl, opensslStatus, tempDir } from './helpers';
 
@@ -42,6 +44,7 @@ const variants: Array<[string, string]> = [
   ['nsCertType server', 'nsCertType=server'],
   ['nsCertType email', 'nsCertType=email'],
   ['nsCertType server + EKU clientAuth', 'nsCertType=server\nextendedKeyUsage=clientAuth'],
+  ['SAN DNS, wildcard, IPv4 and IPv6', 'subjectAltName=DNS:mx.example.com,DNS:*.example.org,IP:192.0.2.25,IP:2001:db8::25'],
 ];
 
 describe.each(variants)('%s', (label, ext) => {
@@ -57,10 +60,30 @@ describe.each(variants)('%s', (label, ext) => {
 
   test.each([['server', 'sslserver'], ['client', 'sslclient']] as const)('%s role agrees with openssl -purpose %s', (role, purpose) => {
     const opensslOk = opensslStatus(['verify', '-purpose', purpose, '-CAfile', caCert, file]).ok;
-    expect(purposeProblems(new x509.X509Certificate(pem), role).length === 0).toBe(opensslOk);
+    expect(purposeProblems(certificateInfo(new X509Certificate(pem).raw), role).length === 0).toBe(opensslOk);
   });
 
   test('a leaf is never a CA', () => {
-    expect(caProblems(new x509.X509Certificate(pem))).toContain('its basicConstraints has cA=FALSE');
+    expect(caProblems(certificateInfo(new X509Certificate(pem).raw))).toContain('its basicConstraints has cA=FALSE');
+  });
+
+  test('the DER reader agrees with @peculiar/x509 on every field the checks use', () => {
+    const info = certificateInfo(new X509Certificate(pem).raw);
+    const oracle = new x509.X509Certificate(pem);
+    const bc = oracle.getExtension(x509.BasicConstraintsExtension);
+    const san = oracle.getExtension(x509.SubjectAlternativeNameExtension);
+    const ns = oracle.getExtension('2.16.840.1.113730.1.1');
+    expect(info).toEqual({
+      subject: oracle.subject,
+      issuer: oracle.issuer,
+      notBefore: oracle.notBefore,
+      notAfter: oracle.notAfter,
+      keyUsage: oracle.getExtension(x509.KeyUsagesExtension)?.usages,
+      extendedKeyUsage: oracle.getExtension(x509.ExtendedKeyUsageExtension)?.usages.map(String),
+      nsCertType: ns ? new Uint8Array(ns.value)[3] ?? 0 : undefined,
+      basicConstraints: bc ? { ca: bc.ca, pathLength: bc.pathLength } : undefined,
+      dnsNames: san ? san.names.items.filter((n) => n.type === 'dns').map((n) => n.value) : [],
+      ipAddresses: san ? san.names.items.filter((n) => n.type === 'ip').map((n) => n.value) : [],
+    });
   });
 });
