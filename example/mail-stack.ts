@@ -1,5 +1,5 @@
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { App, TerraformStack } from 'cdktf';
+import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -102,6 +102,9 @@ export class ExampleMailStack extends TerraformStack {
 export async function buildExampleApp(pkiDirectory?: string): Promise<App> {
   const app = new App();
   const pki = await prepareExamplePki(new LocalPki({ directory: pkiDirectory }));
-  new ExampleMailStack(app, 'example', { pki });
+  const stack = new ExampleMailStack(app, 'example', { pki });
+  // State next to cdktf.json, named relative to the stack directory Terraform runs in: cdktf's default
+  // records the project's absolute path, and cdk.tf.json would differ between checkouts.
+  new LocalBackend(stack, { path: '../../../terraform.example.tfstate' });
   return app;
 }
