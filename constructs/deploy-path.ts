@@ -13,20 +13,23 @@ function inside(parent: string, child: string): boolean {
 
 const toPosix = (path: string): string => path.split(sep).join(posix.sep);
 
+/** cdktf `Testing.app()` stubs the version into the context; its output is compared, never deployed. */
+const isTestingApp = (app: App): boolean => app.node.tryGetContext('cdktfVersion') === 'stubbed';
+
 /**
  * How a local file is named in cdk.tf.json so that synth gives the same bytes in every checkout: a file
  * inside the project (the working directory synth runs in) is written relative to the stack directory
- * where Terraform runs; a file outside it (e.g. /etc/letsencrypt/...) keeps its absolute path, which names
- * the same file on every machine. When the app's outdir is outside the project (cdktf `Testing` uses a
- * temporary directory), paths are written as they would be for the default outdir, so snapshots do not
- * depend on the temporary directory's name.
+ * where Terraform runs, when that directory is inside the project too; otherwise (a file such as
+ * /etc/letsencrypt/..., or an outdir elsewhere) the absolute path, which Terraform resolves from anywhere.
+ * A cdktf `Testing` app writes to a temporary directory and is never deployed: its paths are written as for
+ * the default outdir, so snapshots do not depend on where the project or the temporary directory is.
  */
 export function deployPath(scope: IConstruct, file: string): string {
   const project = process.cwd();
   const absolute = resolve(project, file);
   if (!inside(project, absolute)) return toPosix(absolute);
-  const stack = TerraformStack.of(scope);
-  const outdir = resolve(project, App.of(scope).outdir);
-  const stackDirectory = resolve(inside(project, outdir) ? outdir : resolve(project, DEFAULT_OUTDIR), STACKS_FOLDER, stack.node.id);
-  return toPosix(relative(stackDirectory, absolute));
+  const app = App.of(scope);
+  const outdir = isTestingApp(app) ? resolve(project, DEFAULT_OUTDIR) : resolve(project, app.outdir);
+  if (!inside(project, outdir)) return toPosix(absolute);
+  return toPosix(relative(resolve(outdir, STACKS_FOLDER, TerraformStack.of(scope).node.id), absolute));
 }

@@ -70,6 +70,9 @@ export class ExampleMailStack extends TerraformStack {
     super(scope, id);
     const { pki } = props;
     new DockerProvider(this, 'docker', {});
+    // State next to cdktf.json, named relative to the stack directory Terraform runs in: cdktf's default
+    // records the project's absolute path, and cdk.tf.json would differ between checkouts.
+    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
 
     const mx = new PostfixServer(this, 'mx', {
       hostname: EXAMPLE_HOSTNAME,
@@ -102,9 +105,6 @@ export class ExampleMailStack extends TerraformStack {
 export async function buildExampleApp(pkiDirectory?: string): Promise<App> {
   const app = new App();
   const pki = await prepareExamplePki(new LocalPki({ directory: pkiDirectory }));
-  const stack = new ExampleMailStack(app, 'example', { pki });
-  // State next to cdktf.json, named relative to the stack directory Terraform runs in: cdktf's default
-  // records the project's absolute path, and cdk.tf.json would differ between checkouts.
-  new LocalBackend(stack, { path: '../../../terraform.example.tfstate' });
+  new ExampleMailStack(app, 'example', { pki });
   return app;
 }
