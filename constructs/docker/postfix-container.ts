@@ -1,6 +1,6 @@
 import { Container, containerPortsToTerraform, ContainerUpload, containerUploadToTerraform } from '@cdktf/provider-docker/lib/container';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { Aspects, Fn, Lazy, Token } from 'cdktf';
+import { Annotations, Aspects, Fn, Lazy, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { isIP } from 'node:net';
 import { constructError } from '../errors';
@@ -71,6 +71,10 @@ export class PostfixContainer extends Construct {
     const publishAddress = props.publishAddress ?? '0.0.0.0';
     if (isIP(publishAddress) === 0) throw constructError(this, `publishAddress ${JSON.stringify(publishAddress)} is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`);
     this.queueVolume = new Volume(this, 'Queue', { name: volumeName });
+    const trusted = server._model().trustedNetworks;
+    if (trusted.length > 0 && !props.hostNetwork) {
+      Annotations.of(this).addWarning(`[trusted-networks-behind-docker-proxy] server ${server.node.path} trusts ${trusted.join(', ')} (trustedNetworks), but the container publishes its ports through Docker, whose proxy can make every client appear to come from the Docker gateway (and IPv6 clients from an IPv4 address): strangers could relay as trusted clients. Set hostNetwork: true so Postfix sees real client addresses, or drop trustedNetworks and let clients authenticate`);
+    }
 
     // The server's files, ports and healthcheck are read at synth, once its children all exist, so the
     // order in which the container and the server's children are created does not matter. Values made

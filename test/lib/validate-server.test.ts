@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Diagnostic, Severity } from '../../lib/diagnostics';
 import type { ServerSpec } from '../../lib/server-spec';
-import { submissionListener, validateServer } from '../../lib/validate-server';
+import { validateServer } from '../../lib/validate-server';
 import {
   baselineSpec,
   certificatelessSpec,
@@ -89,6 +89,11 @@ const CASES: readonly RuleCase[] = [
   { rule: 'forbidden-parameter', severity: E, mutation: 'smtpd_tls_wrappermode = yes in main.cf', spec: server({ additionalParameters: [{ name: 'smtpd_tls_wrappermode', value: 'yes' }] }), shows: ['smtpd_tls_wrappermode = "yes"'], fix: 'SubmissionPort with mode WRAPPER' },
   { rule: 'bad-load-time-value', severity: E, mutation: 'inet_protocols = ipv5', spec: server({ additionalParameters: [{ name: 'inet_protocols', value: 'ipv5' }] }), shows: ['inet_protocols = "ipv5"'], fix: 'all|ipv4|ipv6' },
   { rule: 'unknown-parameter', severity: W, mutation: 'a misspelt parameter name', spec: server({ additionalParameters: [{ name: 'smtpd_bannner', value: 'hello' }] }), shows: ['smtpd_bannner'], fix: 'Check the spelling' },
+  { rule: 'relay-parameter', severity: E, mutation: 'relay_domains = static:ALL', spec: server({ additionalParameters: [{ name: 'relay_domains', value: 'static:ALL' }] }), shows: ['relay_domains = "static:ALL"', 'open relay'], fix: 'PostfixServer localDomains' },
+  { rule: 'permit-in-additional-parameter', severity: E, mutation: 'a permit_* restriction in an unmanaged list', spec: server({ additionalParameters: [{ name: 'smtpd_null_access_lookup_key', value: 'permit_mynetworks' }] }), shows: ['permit_mynetworks'], fix: 'PostfixServer trustedNetworks' },
+  // --- trusted networks ------------------------------------------------------------------------------------------
+  { rule: 'trusted-network-too-broad', severity: E, mutation: 'trustedNetworks 0.0.0.0/0', spec: server({ trustedNetworks: ['0.0.0.0/0'] }), shows: ['"0.0.0.0/0"', 'prefix /0', 'open relay'], fix: 'PostfixServer trustedNetworks' },
+  { rule: 'trusted-network-public', severity: W, mutation: 'trustedNetworks 8.8.8.0/24', spec: server({ trustedNetworks: ['8.8.8.0/24'] }), shows: ['"8.8.8.0/24"', 'not a private range'], fix: 'ClientCertPolicy relayClients' },
   { rule: 'managed-parameter', severity: E, mutation: 'smtpd_tls_security_level set by hand', spec: server({ additionalParameters: [{ name: 'smtpd_tls_security_level', value: 'encrypt' }] }), shows: ['smtpd_tls_security_level'], fix: 'TlsServer securityLevel' },
 ];
 
@@ -296,9 +301,56 @@ describe('validateServer: rule details', () => {
     expect(rulesOf(validateServer(submissions({ port: 465 }, { port: 465 })))).toEqual(['duplicate-listener', 'starttls-on-465']);
   });
 
-  test('submissionListener renders ADDRESS:PORT with * for all addresses', () => {
-    expect(submissionListener(DATA.submissions[0])).toBe('*:587');
-    expect(submissionListener({ ...DATA.submissions[0], listenAddress: '127.0.0.1' })).toBe('127.0.0.1:587');
+  test.each([
+    ['0.0.0.0', '127.0.0.1'],
+    ['127.0.0.1', '0.0.0.0'],
+    ['::1', '0:0:0:0:0:0:0:1'],
+    ['[::1]', '::1'],
+    ['::', '::1'],
+    ['0:0::0', '2001:db8::1'],
+    ['MX.example.com', 'mx.example.com'],
+  ])('duplicate-listener: %s and %s on one port cannot both bind', (a, b) => {
+    const spec = { ...submissions({ port: 2525, listenAddress: b }), smtp: { port: 2525, listenAddress: a } };
+    expect(rulesOf(validateServer(spec))).toEqual(['duplicate-listener']);
+  });
+
+  test.each([
+    ['0.0.0.0', '::1'],
+    ['::', '127.0.0.1'],
+    ['::1', '::2'],
+    ['127.0.0.1', '127.0.0.2'],
+  ])('duplicate-listener: %s and %s on one port bind side by side', (a, b) => {
+    expect(validateServer({ ...submissions({ port: 2525, listenAddress: b }), smtp: { port: 2525, listenAddress: a } })).toEqual([]);
+  });
+
+  test.each([
+    ['0.0.0.0/0', 'trusted-network-too-broad'],
+    ['[::]/0', 'trusted-network-too-broad'],
+    ['8.0.0.0/7', 'trusted-network-too-broad'],
+    ['[2000::]/15', 'trusted-network-too-broad'],
+    ['10.0.0.0/8', undefined],
+    ['[fd00::]/16', undefined],
+    ['192.168.1.7', undefined],
+    ['[::1]', undefined],
+    ['172.32.0.0/16', 'trusted-network-public'],
+    ['[2001:4860::]/32', 'trusted-network-public'],
+  ])('trusted network %s: %s', (network, rule) => {
+    expect(rulesOf(validateServer(server({ trustedNetworks: [network] })))).toEqual(rule ? [rule] : []);
+  });
+
+  test.each(['smtpd_authorized_xclient_hosts', 'smtpd_upstream_proxy_protocol', 'smtpd_sasl_auth_enable', 'import_environment', 'smtpd_recipient_restrictions', 'permit_mx_backup_networks'])(
+    'relay-parameter: %s is refused whatever its value',
+    (name) => {
+      expect(rulesOf(validateServer(server({ additionalParameters: [{ name, value: 'x' }] })))).toEqual(['relay-parameter']);
+    },
+  );
+
+  test.each(['permit', 'reject_unauth_pipelining, PERMIT_SASL_AUTHENTICATED', 'permit_inet_interfaces'])('permit-in-additional-parameter: %j', (value) => {
+    expect(rulesOf(validateServer(server({ additionalParameters: [{ name: 'smtpd_null_access_lookup_key', value }] })))).toEqual(['permit-in-additional-parameter']);
+  });
+
+  test('a value that only mentions permit inside a word is fine', () => {
+    expect(validateServer(server({ additionalParameters: [{ name: 'smtpd_banner', value: 'permitted.example ESMTP' }] }))).toEqual([]);
   });
 
   test('several problems are all reported, errors and warnings together', () => {
