@@ -132,7 +132,10 @@ export class ClientCertPolicy extends Construct {
     const capathCerts = checked(this, () => readCaCertificates(props.capathCaFiles ?? []));
     if (caFileCerts.length > 0) this._files.push({ containerPath: CA_FILE, content: caFileCerts.join('\n'), secret: false });
     const links = checked(this, () => hashLinks(capathCerts));
-    for (const link of links) this._files.push({ containerPath: `${CA_PATH}/${link.name}`, content: link.pem, secret: false });
+    // Regular files named HASH.N.pem: `openssl rehash` in the container deletes every HASH.N entry it finds and
+    // links each certificate file anew, so a CA stored as HASH.N itself would be lost to a deploy-time CA
+    // with the same subject (capathCaPems).
+    for (const link of links) this._files.push({ containerPath: `${CA_PATH}/${link.name}.pem`, content: link.pem, secret: false });
     deployTimeCapath.forEach((pem, i) => this._files.push({ containerPath: `${CA_PATH}/deploy-time-${i}.pem`, content: pem, secret: false }));
     if (props.verifyDepth !== undefined) checked(this, () => integer('verifyDepth', props.verifyDepth as number, 1, 100));
 

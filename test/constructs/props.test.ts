@@ -323,12 +323,12 @@ const CASES: PropCase[] = [
     files: (files) => expect(Token.isUnresolved(fileAt(files, '/etc/postfix/tls/capath/deploy-time-0.pem').content)).toBe(true),
   },
   {
-    construct: 'ClientCertPolicy', prop: 'capathCaFiles', variant: 'hash link named as openssl -subject_hash',
+    construct: 'ClientCertPolicy', prop: 'capathCaFiles', variant: 'file named as openssl -subject_hash, .pem (the container rehashes it)',
     parts: (t) => ({ clientCerts: { capathCaFiles: [t.clientCa.certPath] } }),
     main: ['smtpd_tls_CApath = /etc/postfix/tls/capath'],
     absent: ['smtpd_tls_CAfile'],
     files: (files, t) => {
-      const link = fileAt(files, `/etc/postfix/tls/capath/${opensslSubjectHash(t.clientCa.certPath)}.0`);
+      const link = fileAt(files, `/etc/postfix/tls/capath/${opensslSubjectHash(t.clientCa.certPath)}.0.pem`);
       expect(link.content).toBe(readFileSync(t.clientCa.certPath, 'utf8'));
     },
   },
