@@ -7,7 +7,7 @@ import { ConfigError } from '../lib/diagnostics';
 import { integer, literal, quote, safeText } from '../lib/values';
 import { ClientIdentity, readCaCertificates } from './certificates';
 import { FingerprintDigest, TableType } from './enums';
-import { checked, constructError, oneOf, reportDiagnostics, refuseTokens } from './errors';
+import { checked, constructError, oneOf, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import { PostfixServer } from './postfix-server';
 
 /** One `check_ccert_access` rule: a client certificate and the access(5) action for it. */
@@ -122,6 +122,7 @@ export class ClientCertPolicy extends Construct {
   constructor(scope: Construct, id: string, props: ClientCertPolicyProps = {}) {
     super(scope, id);
     refuseTokens(this, props, ['trustedCaPems', 'capathCaPems']);
+    typedProps(this, props, { appendDefaultCa: 'boolean', askForCertificates: 'boolean', requireCertificates: 'boolean', verifyDepth: 'number', permitAllClientCertificates: 'boolean', matchPublicKey: 'boolean' });
     const server = PostfixServer.of(this);
     const digest = checked(this, () => oneOf('fingerprintDigest', props.fingerprintDigest ?? FingerprintDigest.SHA256, FingerprintDigest));
     checked(this, () => oneOf('tableType', props.tableType ?? TableType.HASH, TableType));

@@ -12,7 +12,7 @@ import { validateServer } from '../lib/validate-server';
 import { parseNetwork } from '../lib/networks';
 import { absolutePath, hostname, integer, literal, parameterName, quote, word } from '../lib/values';
 import type { ClientCertPolicy } from './client-cert-policy';
-import { checked, constructError, refuseTokens, reportDiagnostics } from './errors';
+import { checked, constructError, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import type { SessionCache } from './session-cache';
 import type { SubmissionPort } from './submission-port';
 import type { TlsServer } from './tls-server';
@@ -187,6 +187,7 @@ export class PostfixServer extends Construct {
     Object.defineProperty(this, POSTFIX_SERVER_SYMBOL, { value: true });
     this.props = props;
     refuseTokens(this, props);
+    typedProps(this, props, { publicMx: 'boolean', smtpService: 'boolean', smtpPort: 'number', chroot: 'boolean', processLimit: 'number', maxUse: 'number', clientConnectionLimit: 'number' });
     this.hostname = checked(this, () => hostname('hostname', props.hostname));
     checked(this, () => {
       if (props.smtpPort !== undefined) integer('smtpPort', props.smtpPort, 1, 65535);

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { isIP } from 'node:net';
 import { nameKey } from '../../lib/names';
 import { listenersOverlap } from '../../lib/networks';
-import { constructError } from '../errors';
+import { constructError, typedProps } from '../errors';
 import type { DeployFile } from '../../lib/deploy-file';
 import { deployPath } from '../deploy-path';
 import { Listener, PostfixServer } from '../postfix-server';
@@ -65,6 +65,7 @@ export class PostfixContainer extends Construct {
 
   constructor(scope: Construct, id: string, props: PostfixContainerProps) {
     super(scope, id);
+    typedProps(this, props, { hostNetwork: 'boolean' });
     const { server } = props;
     const name = props.containerName ?? `postfix-${server.node.id.toLowerCase()}`;
     if (!DOCKER_NAME.test(name)) {
