@@ -182,11 +182,16 @@ function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
       out.push(error('permit-all-clientcerts-without-ca', 'permitAllClientCertificates needs a dedicated trusted CA: set trustedCaFiles or trustedCaPems'));
     } else if (cc.appendDefaultCa) {
       out.push(error('permit-all-clientcerts-default-ca', 'permitAllClientCertificates with the system CA bundle appended would let any holder of a publicly issued certificate relay: set appendDefaultCa: false'));
+    } else if ((cc.systemStoreCas ?? []).length > 0 && !cc.dedicatedCa) {
+      out.push(error('permit-all-clientcerts-public-ca', `permitAllClientCertificates trusts ${cc.systemStoreCas?.map(quote).join(', ')}, which is in the system trust store: anyone holding a certificate it issued (publicly, for client authentication) could relay. Trust a CA dedicated to your clients, use relayClients, or, if this CA really issues only to your clients, declare it with dedicatedCa: true`));
     } else if (cc.trustedCaCount === undefined) {
       out.push(warning('permit-all-clientcerts-unknown-cas', 'permitAllClientCertificates trusts every CA in the CAfile/CApath, whose content is only known at deploy time: make sure it holds one dedicated CA'));
     } else if (cc.trustedCaCount > 1) {
-      out.push(error('permit-all-clientcerts-many-cas', `permitAllClientCertificates with ${cc.trustedCaCount} trusted CAs: any client certificate from any of them could relay. Trust exactly one dedicated CA, or use relayClients`));
+      out.push(error('permit-all-clientcerts-many-cas', `permitAllClientCertificates with ${cc.trustedCaCount} trust hierarchies (self-signed roots, each with its intermediates): any client certificate from any of them could relay. Trust exactly one dedicated CA, or use relayClients`));
     }
+  }
+  for (const subject of cc.casWithoutRoot ?? []) {
+    out.push(error('ca-without-root', `trusted CA ${quote(subject)} is not self-signed and its root is not trusted with it: Postfix does not enable partial-chain verification, so OpenSSL verifies no client through it. Add its root CA to trustedCaFiles (or trustedCaPems, capathCaFiles) next to it`));
   }
   if (cc.relayClientCerts && cc.relayClientCerts.length === 0) {
     out.push(warning('relay-clientcerts-empty', 'relayClients is empty ([]): permit_tls_clientcerts will never match. List the clients, or leave relayClients unset'));

@@ -357,6 +357,11 @@ const CASES: PropCase[] = [
     absent: ['relay_clientcerts'],
   },
   {
+    construct: 'ClientCertPolicy', prop: 'dedicatedCa', variant: 'a CA of the system store declared dedicated',
+    parts: () => ({ clientCerts: { trustedCaFiles: ['/etc/ssl/certs/ISRG_Root_X1.pem'], permitAllClientCertificates: true, dedicatedCa: true } }),
+    main: ['smtpd_relay_restrictions = permit_tls_all_clientcerts, reject_unauth_destination'],
+  },
+  {
     construct: 'ClientCertPolicy', prop: 'accessRules', variant: 'check_ccert_access with openssl fingerprints',
     parts: (t) => ({
       clientCerts: {

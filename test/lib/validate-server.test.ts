@@ -63,7 +63,9 @@ const CASES: readonly RuleCase[] = [
   { rule: 'permit-all-clientcerts-without-ca', severity: E, mutation: 'permit_tls_all_clientcerts without a CA', spec: clientCerts({ permitAllClientCerts: true, caFile: undefined }), shows: ['permitAllClientCertificates'], fix: 'trustedCaFiles or trustedCaPems' },
   { rule: 'permit-all-clientcerts-default-ca', severity: E, mutation: 'permit_tls_all_clientcerts with the system CAs appended', spec: clientCerts({ permitAllClientCerts: true, appendDefaultCa: true }), shows: ['permitAllClientCertificates', 'system CA bundle appended'], fix: 'appendDefaultCa: false' },
   { rule: 'permit-all-clientcerts-unknown-cas', severity: W, mutation: 'permit_tls_all_clientcerts with an unknown number of CAs', spec: clientCerts({ permitAllClientCerts: true, trustedCaCount: undefined }), shows: ['permitAllClientCertificates'], fix: 'one dedicated CA' },
-  { rule: 'permit-all-clientcerts-many-cas', severity: E, mutation: 'permit_tls_all_clientcerts with 3 trusted CAs', spec: clientCerts({ permitAllClientCerts: true, trustedCaCount: 3 }), shows: ['3 trusted CAs'], fix: 'exactly one dedicated CA' },
+  { rule: 'permit-all-clientcerts-many-cas', severity: E, mutation: 'permit_tls_all_clientcerts with 3 trusted CAs', spec: clientCerts({ permitAllClientCerts: true, trustedCaCount: 3 }), shows: ['3 trust hierarchies'], fix: 'exactly one dedicated CA' },
+  { rule: 'permit-all-clientcerts-public-ca', severity: E, mutation: 'permit_tls_all_clientcerts with a CA of the system trust store', spec: clientCerts({ permitAllClientCerts: true, systemStoreCas: ['CN=ISRG Root X1'] }), shows: ['"CN=ISRG Root X1"', 'system trust store'], fix: 'dedicatedCa: true' },
+  { rule: 'ca-without-root', severity: E, mutation: 'an intermediate CA trusted without its root', spec: clientCerts({ casWithoutRoot: ['CN=Client Intermediate'] }), shows: ['"CN=Client Intermediate"', 'partial-chain'], fix: 'Add its root CA' },
   { rule: 'relay-clientcerts-empty', severity: W, mutation: 'an empty relayClientCertificates list', spec: clientCerts({ relayClientCerts: [] }), shows: ['relayClients is empty ([])'], fix: 'leave relayClients unset' },
   { rule: 'capath-inside-chroot', severity: W, mutation: 'a CApath read by a chrooted smtpd', spec: clientCerts({ caPath: '/etc/postfix/tls/capath' }, { chrootSmtpd: true }), shows: ['/etc/postfix/tls/capath', '/var/spool/postfix/etc/postfix/tls/capath'], fix: 'chroot: false' },
   { rule: 'verify-depth-not-enforced', severity: W, mutation: 'verifyDepth 1', spec: clientCerts({ verifyDepth: 1 }), shows: ['verifyDepth 1'], fix: 'list them by fingerprint' },
@@ -258,6 +260,10 @@ describe('validateServer: rule details', () => {
 
   test('securityLevel none needs no certificate when no submission port needs one', () => {
     expect(validateServer(tls({ securityLevel: 'none', certificates: [] }, { clientCerts: undefined, submissions: [] }))).toEqual([]);
+  });
+
+  test('a CA of the system store declared dedicated is accepted for permit_tls_all_clientcerts', () => {
+    expect(validateServer(clientCerts({ permitAllClientCerts: true, relayClientCerts: undefined, systemStoreCas: ['CN=Corp Root'], dedicatedCa: true }))).toEqual([]);
   });
 
   test('permit_tls_all_clientcerts with exactly one dedicated CA is fine', () => {
