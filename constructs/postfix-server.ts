@@ -89,6 +89,7 @@ export interface PostfixServerProps {
   readonly localDomains?: string[];
   /**
    * Networks allowed to relay without authentication (`mynetworks`, `permit_mynetworks`), CIDR notation.
+   * Prefixes shorter than /8 (IPv4) or /16 (IPv6) are refused; ranges routed on the Internet are warned about.
    * @default - none: relaying only by client certificate or SASL
    */
   readonly trustedNetworks?: string[];
@@ -128,7 +129,9 @@ export interface PostfixServerProps {
   readonly clientConnectionLimit?: number;
   /**
    * Further main.cf parameters. Names the library renders from typed props are refused, as are
-   * obsolete and unsafe ones; values are literal (no `$` expansion, no line breaks).
+   * obsolete and unsafe ones and every parameter that can grant relaying, widen trust or enable AUTH
+   * (lib/relay-parameters.ts), and `permit_*` restrictions in any value; values are literal (no `$`
+   * expansion, no line breaks).
    * @default - none
    */
   readonly additionalParameters?: { [name: string]: string };

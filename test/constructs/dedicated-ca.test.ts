@@ -3,6 +3,7 @@
  * refused unless declared dedicated; trust hierarchies are counted, not PEM blocks; an intermediate
  * without its root is refused because Postfix would never trust it.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { Testing } from 'cdktf';
 import { buildServer, errorOf, newStack, ServerParts, useTestPki } from '../helpers/fixtures';
@@ -50,6 +51,19 @@ describe('trust hierarchies, not PEM blocks', () => {
     expect(message).toContain('[stack/mx] [ca-without-root]');
     expect(message).toContain('partial-chain');
     expect(message).toContain('trustedCaFiles');
+  });
+
+  test('what the refusal rests on, with the real openssl: without partial-chain verification a client under the intermediate only verifies when the root is trusted too', () => {
+    const t = pki();
+    const verify = (...trusted: string[]): string => {
+      try {
+        return execFileSync('openssl', ['verify', '-purpose', 'sslclient', ...trusted.flatMap((f) => ['-trusted', f]), t.bad.clientOnly.chainFile], { encoding: 'utf8', stdio: 'pipe' });
+      } catch (e) {
+        return String((e as { stdout?: string }).stdout ?? '') + String((e as { stderr?: string }).stderr ?? '');
+      }
+    };
+    expect(verify(t.intermediate.certPath)).toContain('unable to get issuer certificate');
+    expect(verify(t.intermediate.certPath, t.root.certPath)).toContain(': OK');
   });
 
   test('the intermediate with its root is one hierarchy: accepted for permitAllClientCertificates', () => {
