@@ -1,13 +1,17 @@
+import { Token } from 'cdktf';
 import { Construct } from 'constructs';
+import { existsSync, readFileSync } from 'node:fs';
+import type { X509Certificate } from 'node:crypto';
 import { DeployFile, TLS_DIRECTORY } from '../lib/deploy-file';
 import type { TableEntry } from '../lib/lookup-table';
 import { hashLinks } from '../lib/pki/subject-hash';
+import { analyseTrust, parseBundle } from '../lib/pki/trust';
 import type { ClientCertSpec } from '../lib/server-spec';
 import { ConfigError } from '../lib/diagnostics';
 import { integer, literal, quote, safeText } from '../lib/values';
 import { ClientIdentity, readCaCertificates } from './certificates';
 import { FingerprintDigest, TableType } from './enums';
-import { checked, constructError, oneOf, reportDiagnostics, refuseTokens } from './errors';
+import { checked, constructError, oneOf, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import { PostfixServer } from './postfix-server';
 
 /** One `check_ccert_access` rule: a client certificate and the access(5) action for it. */
@@ -76,6 +80,13 @@ export interface ClientCertPolicyProps {
    */
   readonly permitAllClientCertificates?: boolean;
   /**
+   * Declare that the trusted CAs issue certificates only to clients allowed to relay, although one of them
+   * is in the system trust store (/etc/ssl/certs/ca-certificates.crt). permitAllClientCertificates refuses
+   * such a CA otherwise, since it may issue client certificates to anyone.
+   * @default false
+   */
+  readonly dedicatedCa?: boolean;
+  /**
    * `check_ccert_access` rules, by client fingerprint.
    * @default - access mode not used
    */
@@ -109,6 +120,15 @@ function accessAction(action: string): string {
   return action;
 }
 
+/** The system trust store of Debian and Ubuntu, compared with the trusted CAs at synth when it exists. */
+const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+let systemStore: X509Certificate[] | undefined;
+function systemCas(): X509Certificate[] | undefined {
+  if (!existsSync(SYSTEM_CA_BUNDLE)) return undefined;
+  systemStore ??= parseBundle(readFileSync(SYSTEM_CA_BUNDLE, 'utf8'));
+  return systemStore;
+}
+
 const CA_FILE = `${TLS_DIRECTORY}/client-ca.pem`;
 const CA_PATH = `${TLS_DIRECTORY}/capath`;
 
@@ -122,6 +142,7 @@ export class ClientCertPolicy extends Construct {
   constructor(scope: Construct, id: string, props: ClientCertPolicyProps = {}) {
     super(scope, id);
     refuseTokens(this, props, ['trustedCaPems', 'capathCaPems']);
+    typedProps(this, props, { appendDefaultCa: 'boolean', askForCertificates: 'boolean', requireCertificates: 'boolean', verifyDepth: 'number', permitAllClientCertificates: 'boolean', matchPublicKey: 'boolean', dedicatedCa: 'boolean' });
     const server = PostfixServer.of(this);
     const digest = checked(this, () => oneOf('fingerprintDigest', props.fingerprintDigest ?? FingerprintDigest.SHA256, FingerprintDigest));
     checked(this, () => oneOf('tableType', props.tableType ?? TableType.HASH, TableType));
@@ -132,7 +153,10 @@ export class ClientCertPolicy extends Construct {
     const capathCerts = checked(this, () => readCaCertificates(props.capathCaFiles ?? []));
     if (caFileCerts.length > 0) this._files.push({ containerPath: CA_FILE, content: caFileCerts.join('\n'), secret: false });
     const links = checked(this, () => hashLinks(capathCerts));
-    for (const link of links) this._files.push({ containerPath: `${CA_PATH}/${link.name}`, content: link.pem, secret: false });
+    // Regular files named HASH.N.pem: `openssl rehash` in the container deletes every HASH.N entry it finds and
+    // links each certificate file anew, so a CA stored as HASH.N itself would be lost to a deploy-time CA
+    // with the same subject (capathCaPems).
+    for (const link of links) this._files.push({ containerPath: `${CA_PATH}/${link.name}.pem`, content: link.pem, secret: false });
     deployTimeCapath.forEach((pem, i) => this._files.push({ containerPath: `${CA_PATH}/deploy-time-${i}.pem`, content: pem, secret: false }));
     if (props.verifyDepth !== undefined) checked(this, () => integer('verifyDepth', props.verifyDepth as number, 1, 100));
 
@@ -147,8 +171,8 @@ export class ClientCertPolicy extends Construct {
     const rules = props.accessRules;
     const access = rules ? entries(rules.map((r) => r.client), (_c, i) => checked(this, () => accessAction(rules[i].action))) : undefined;
     const anyMode = relay !== undefined || access !== undefined || (props.permitAllClientCertificates ?? false);
-    const knownCas = new Set([...caFileCerts, ...capathCerts].map((pem) => pem.trim())).size;
-    const deployTimeCas = deployTimeCaFile.length + deployTimeCapath.length;
+    const cas = [...caFileCerts, ...capathCerts, ...deployTimeCapath];
+    const trust = analyseTrust(cas.filter((pem) => !Token.isUnresolved(pem)), systemCas());
     if (props.requireCertificates && props.askForCertificates === false) {
       throw constructError(this, 'requireCertificates implies askForCertificates: remove askForCertificates: false');
     }
@@ -156,7 +180,10 @@ export class ClientCertPolicy extends Construct {
       caFile: caFileCerts.length > 0 ? CA_FILE : undefined,
       caPath: links.length + deployTimeCapath.length > 0 ? CA_PATH : undefined,
       // Deploy-time CAs cannot be counted (or deduplicated) at synth.
-      trustedCaCount: deployTimeCas > 0 ? undefined : knownCas,
+      trustedCaCount: cas.some((pem) => Token.isUnresolved(pem)) ? undefined : trust.hierarchies,
+      casWithoutRoot: trust.withoutRoot,
+      systemStoreCas: trust.inSystemStore,
+      dedicatedCa: props.dedicatedCa ?? false,
       appendDefaultCa: props.appendDefaultCa ?? false,
       ask: props.askForCertificates ?? anyMode,
       require: props.requireCertificates ?? false,

@@ -5,7 +5,7 @@ import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
 import { Construct } from 'constructs';
 import { ServerCertificate } from './certificates';
 import { KeyAlgorithm } from './enums';
-import { checked, constructError } from './errors';
+import { checked, constructError, typedProps } from './errors';
 import { hostname as checkHostname, safeText } from '../lib/values';
 
 /** Props of a `DeployTimePki`. */
@@ -53,6 +53,7 @@ export class DeployTimePki extends Construct {
 
   constructor(scope: Construct, id: string, props: DeployTimePkiProps = {}) {
     super(scope, id);
+    typedProps(this, props, { withIntermediate: 'boolean', leafValidityHours: 'number' });
     this.leafValidityHours = props.leafValidityHours ?? 9528;
     const rootKey = new PrivateKey(this, 'RootKey', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
     const root = new SelfSignedCert(this, 'Root', {

@@ -54,3 +54,19 @@ export function oneOf<T extends string>(what: string, value: T, members: Record<
   }
   return value;
 }
+
+/** The run-time type of a boolean or number prop. */
+export type PropType = 'boolean' | 'number';
+
+/**
+ * Refuses boolean and number props of another run-time type, for callers without TypeScript's checks
+ * (JavaScript, jsii languages): the string 'false' is truthy and would switch a feature on.
+ */
+export function typedProps(scope: IConstruct, props: object, types: Readonly<Record<string, PropType>>): void {
+  for (const [name, type] of Object.entries(types)) {
+    const value: unknown = (props as Record<string, unknown>)[name];
+    if (value === undefined || (typeof value === type && !Number.isNaN(value))) continue;
+    const shown = typeof value === 'string' ? quote(value) : String(value);
+    throw constructError(scope, `${name} ${shown} is ${Number.isNaN(value) ? 'NaN' : `a ${value === null ? 'null' : typeof value}`}, not a ${type}: pass ${type === 'boolean' ? 'true or false' : 'a number'}, without quotes`);
+  }
+}

@@ -9,9 +9,10 @@ import type { MainCfParameter } from '../lib/main-cf';
 import { renderServer, RenderedServer } from '../lib/render-server';
 import type { SaslSpec, ServerSpec } from '../lib/server-spec';
 import { validateServer } from '../lib/validate-server';
+import { parseNetwork } from '../lib/networks';
 import { absolutePath, hostname, integer, literal, parameterName, quote, word } from '../lib/values';
 import type { ClientCertPolicy } from './client-cert-policy';
-import { checked, constructError, refuseTokens, reportDiagnostics } from './errors';
+import { checked, constructError, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import type { SessionCache } from './session-cache';
 import type { SubmissionPort } from './submission-port';
 import type { TlsServer } from './tls-server';
@@ -88,6 +89,7 @@ export interface PostfixServerProps {
   readonly localDomains?: string[];
   /**
    * Networks allowed to relay without authentication (`mynetworks`, `permit_mynetworks`), CIDR notation.
+   * Prefixes shorter than /8 (IPv4) or /16 (IPv6) are refused; ranges routed on the Internet are warned about.
    * @default - none: relaying only by client certificate or SASL
    */
   readonly trustedNetworks?: string[];
@@ -127,7 +129,9 @@ export interface PostfixServerProps {
   readonly clientConnectionLimit?: number;
   /**
    * Further main.cf parameters. Names the library renders from typed props are refused, as are
-   * obsolete and unsafe ones; values are literal (no `$` expansion, no line breaks).
+   * obsolete and unsafe ones and every parameter that can grant relaying, widen trust or enable AUTH
+   * (lib/relay-parameters.ts), and `permit_*` restrictions in any value; values are literal (no `$`
+   * expansion, no line breaks).
    * @default - none
    */
   readonly additionalParameters?: { [name: string]: string };
@@ -145,37 +149,6 @@ export interface Listener {
 
 /** Measured: fewer smtpd forks per TLS session than Postfix's 100, without losing a feature. */
 const DEFAULT_MAX_USE = 1000;
-
-function addressBits(address: string, family: 4 | 6): bigint {
-  if (family === 4) return address.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
-  let text = address;
-  const tail4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (tail4) {
-    const v = addressBits(tail4[1], 4);
-    text = `${text.slice(0, -tail4[1].length)}${(v >> 16n).toString(16)}:${(v & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const h = head === '' ? [] : head.split(':');
-  const t = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
-}
-
-/** Why Postfix's CIDR parser would reject or skip a mynetworks entry, or undefined. */
-function networkProblem(network: string): string | undefined {
-  const match = /^\[([^\]]+)\](?:\/(\d+))?$/.exec(network) ?? /^([^/[\]]+)(?:\/(\d+))?$/.exec(network);
-  if (!match) return 'is not an address or CIDR block';
-  const [, address, prefixText] = match;
-  const family = network.startsWith('[') ? 6 : 4;
-  if (isIP(address) !== family || address.includes('%')) return `is not an IPv${family} ${family === 6 ? 'address in brackets' : 'address'}`;
-  if (prefixText === undefined) return undefined;
-  const bits = family === 4 ? 32 : 128;
-  const prefix = Number(prefixText);
-  if (!/^(0|[1-9]\d*)$/.test(prefixText) || prefix > bits) return `has a prefix length outside 0-${bits}`;
-  const hostMask = prefix === bits ? 0n : (1n << BigInt(bits - prefix)) - 1n;
-  if ((addressBits(address, family) & hostMask) !== 0n) return 'has host bits set below its prefix length, so Postfix skips it';
-  return undefined;
-}
 
 /** @internal Checks an address to listen on: an IP address or a host name. */
 export function checkListenAddress(scope: IConstruct, address: string): void {
@@ -217,6 +190,7 @@ export class PostfixServer extends Construct {
     Object.defineProperty(this, POSTFIX_SERVER_SYMBOL, { value: true });
     this.props = props;
     refuseTokens(this, props);
+    typedProps(this, props, { publicMx: 'boolean', smtpService: 'boolean', smtpPort: 'number', chroot: 'boolean', processLimit: 'number', maxUse: 'number', clientConnectionLimit: 'number' });
     this.hostname = checked(this, () => hostname('hostname', props.hostname));
     checked(this, () => {
       if (props.smtpPort !== undefined) integer('smtpPort', props.smtpPort, 1, 65535);
@@ -226,8 +200,8 @@ export class PostfixServer extends Construct {
       (props.localDomains ?? []).forEach((d) => hostname('local domain', d));
       for (const network of props.trustedNetworks ?? []) {
         word('trusted network', network);
-        const problem = networkProblem(network);
-        if (problem) throw new ConfigError(`trusted network ${quote(network)} ${problem} (e.g. 192.0.2.0/24, [2001:db8::]/32)`);
+        const problem = parseNetwork(network);
+        if (typeof problem === 'string') throw new ConfigError(`trusted network ${quote(network)} ${problem} (e.g. 192.0.2.0/24, [2001:db8::]/32)`);
       }
       absolutePath('maillogFile', props.maillogFile ?? '/dev/stdout');
       for (const [name, value] of Object.entries(props.additionalParameters ?? {})) {

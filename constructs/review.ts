@@ -1,6 +1,9 @@
 import { IConstruct } from 'constructs';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { nameKey } from '../lib/names';
+import { quote } from '../lib/values';
+import { constructError } from './errors';
 import { PostfixServer } from './postfix-server';
 
 /** A rendered file for human review: its path relative to the server's review directory and its text. */
@@ -32,11 +35,18 @@ export function reviewFiles(server: PostfixServer): ReviewFile[] {
 export function writeReviewDirectory(scope: IConstruct, directory: string): string[] {
   const servers = scope.node.findAll().filter((c): c is PostfixServer => PostfixServer.isPostfixServer(c));
   const ids = servers.map((s) => s.node.id);
-  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (duplicate) throw new Error(`two servers share the id ${duplicate}: give each server a distinct id to review them`);
+  // Case-insensitive file systems (macOS, Windows) would merge MX/ and mx/.
+  const keys = ids.map(nameKey);
+  const duplicate = ids.find((_id, i) => keys.indexOf(keys[i]) !== i);
+  if (duplicate) throw new Error(`two servers share the id ${duplicate} (ignoring case): give each server a distinct id to review them`);
+  const root = resolve(directory);
   for (const server of servers) {
+    const serverDirectory = resolve(root, server.node.id);
+    if (['.', '..'].includes(server.node.id) || /[/\\]/.test(server.node.id)) {
+      throw constructError(server, `server id ${quote(server.node.id)} is not a plain directory name, so its review files would land outside ${root}: give the server an id without '.', '..' or path separators`);
+    }
     for (const file of reviewFiles(server)) {
-      const target = join(directory, server.node.id, file.path);
+      const target = join(serverDirectory, file.path);
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, file.content);
     }

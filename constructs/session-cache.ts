@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ConfigError } from '../lib/diagnostics';
 import type { SessionCacheDatabaseType, SessionCacheSpec } from '../lib/server-spec';
 import { absolutePath, integer, quote } from '../lib/values';
-import { checked, refuseTokens } from './errors';
+import { checked, refuseTokens, typedProps } from './errors';
 import { PostfixServer } from './postfix-server';
 
 const DEFAULT_CACHE_PATH = '/var/lib/postfix/smtpd_scache';
@@ -65,6 +65,7 @@ export class SessionCache extends Construct {
   constructor(scope: Construct, id: string, props: SessionCacheProps = {}) {
     super(scope, id);
     refuseTokens(this, props);
+    typedProps(this, props, { timeoutSeconds: 'number', alwaysIssueSessionIds: 'boolean' });
     const server = PostfixServer.of(this);
     const store = props.store ?? SessionStore.TICKETS;
     if (props.timeoutSeconds !== undefined) {

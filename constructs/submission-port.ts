@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import type { SubmissionSpec } from '../lib/server-spec';
 import { integer } from '../lib/values';
 import { SubmissionMode } from './enums';
-import { checked, oneOf, refuseTokens } from './errors';
+import { checked, oneOf, refuseTokens, typedProps } from './errors';
 import { PostfixServer, checkListenAddress } from './postfix-server';
 
 /** Props of a `SubmissionPort`. */
@@ -47,6 +47,7 @@ export class SubmissionPort extends Construct {
   constructor(scope: Construct, id: string, props: SubmissionPortProps = {}) {
     super(scope, id);
     refuseTokens(this, props);
+    typedProps(this, props, { port: 'number', saslAuthentication: 'boolean', authOnly: 'boolean', requireClientCertificate: 'boolean' });
     const server = PostfixServer.of(this);
     const mode = checked(this, () => oneOf('mode', props.mode ?? SubmissionMode.STARTTLS, SubmissionMode));
     const port = props.port ?? (mode === SubmissionMode.WRAPPER ? 465 : 587);

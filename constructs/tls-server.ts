@@ -8,7 +8,7 @@ import type { TlsSpec } from '../lib/server-spec';
 import { absolutePath, integer, quote, word } from '../lib/values';
 import { ServerCertificate } from './certificates';
 import { CipherGrade, SecurityLevel, TlsProtocol } from './enums';
-import { checked, constructError, oneOf, refuseTokens, reportDiagnostics } from './errors';
+import { checked, constructError, oneOf, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import { PostfixServer } from './postfix-server';
 import { TlsProfile } from './tls-profile';
 
@@ -170,12 +170,16 @@ export class TlsServer extends Construct {
   constructor(scope: Construct, id: string, props: TlsServerProps = {}) {
     super(scope, id);
     refuseTokens(this, props);
+    typedProps(this, props, { certificateless: 'boolean', useTls: 'boolean', enforceTls: 'boolean', logLevel: 'number', receivedHeader: 'boolean', starttlsTimeoutSeconds: 'number' });
     const server = PostfixServer.of(this);
     if (props.dh512ParamFile !== undefined) {
       throw constructError(this, `dh512ParamFile ${quote(props.dh512ParamFile)} is refused: Postfix 3.6+ silently ignores smtpd_tls_dh512_param_file and 512-bit DH is broken (Logjam). Remove it; use dhParameters for DHE`);
     }
     if (props.useTls !== undefined && props.enforceTls !== undefined) {
       throw constructError(this, 'useTls and enforceTls are both set: set securityLevel instead');
+    }
+    if (props.profile !== undefined && !(props.profile instanceof TlsProfile)) {
+      throw constructError(this, `profile ${quote(String(props.profile))} is not a TlsProfile: use TlsProfile.INTERMEDIATE, TlsProfile.MODERN or TlsProfile.POSTFIX_DEFAULT`);
     }
     let securityLevel = props.securityLevel ?? SecurityLevel.MAY;
     let obsoleteForm: string | undefined;

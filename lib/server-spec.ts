@@ -45,8 +45,14 @@ export interface TlsSpec {
 export interface ClientCertSpec {
   readonly caFile?: string;
   readonly caPath?: string;
-  /** Number of distinct CAs trusted through caFile and caPath, when known at synth time. */
+  /** Trust hierarchies (self-signed roots with their intermediates) of caFile and caPath, when known at synth time. */
   readonly trustedCaCount?: number;
+  /** Subjects of synth-known CAs that lead to no self-signed root of the set: OpenSSL never trusts them. */
+  readonly casWithoutRoot?: readonly string[];
+  /** Subjects of synth-known CAs that are in (or issued from) the system trust store. */
+  readonly systemStoreCas?: readonly string[];
+  /** The user declared the CAs dedicated to this server's clients (ClientCertPolicy dedicatedCa). */
+  readonly dedicatedCa?: boolean;
   readonly appendDefaultCa: boolean;
   readonly ask: boolean;
   readonly require: boolean;

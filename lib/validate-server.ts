@@ -1,7 +1,9 @@
+import { isPrivateNetwork, listenersOverlap, MIN_TRUSTED_PREFIX, parseNetwork } from './networks';
 import { POSTFIX_PARAMETERS } from './postfix-parameters';
+import { RELAY_REFUSED } from './relay-parameters';
 import { quote } from './values';
 import { Diagnostic, error, warning } from './diagnostics';
-import type { ServerSpec, SubmissionSpec, TlsProtocolVersion } from './server-spec';
+import type { ServerSpec, TlsProtocolVersion } from './server-spec';
 import { TLS_PROTOCOL_VERSIONS } from './server-spec';
 import { TLS_PROFILES } from './tls-profile';
 
@@ -78,10 +80,6 @@ export const FORBIDDEN_PARAMETERS: Readonly<Record<string, string>> = {
 
 function protocolBelow(version: TlsProtocolVersion, floor: TlsProtocolVersion): boolean {
   return TLS_PROTOCOL_VERSIONS.indexOf(version) < TLS_PROTOCOL_VERSIONS.indexOf(floor);
-}
-
-export function submissionListener(submission: SubmissionSpec): string {
-  return `${submission.listenAddress ?? '*'}:${submission.port}`;
 }
 
 function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
@@ -184,11 +182,16 @@ function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
       out.push(error('permit-all-clientcerts-without-ca', 'permitAllClientCertificates needs a dedicated trusted CA: set trustedCaFiles or trustedCaPems'));
     } else if (cc.appendDefaultCa) {
       out.push(error('permit-all-clientcerts-default-ca', 'permitAllClientCertificates with the system CA bundle appended would let any holder of a publicly issued certificate relay: set appendDefaultCa: false'));
+    } else if ((cc.systemStoreCas ?? []).length > 0 && !cc.dedicatedCa) {
+      out.push(error('permit-all-clientcerts-public-ca', `permitAllClientCertificates trusts ${cc.systemStoreCas?.map(quote).join(', ')}, which is in the system trust store: anyone holding a certificate it issued (publicly, for client authentication) could relay. Trust a CA dedicated to your clients, use relayClients, or, if this CA really issues only to your clients, declare it with dedicatedCa: true`));
     } else if (cc.trustedCaCount === undefined) {
       out.push(warning('permit-all-clientcerts-unknown-cas', 'permitAllClientCertificates trusts every CA in the CAfile/CApath, whose content is only known at deploy time: make sure it holds one dedicated CA'));
     } else if (cc.trustedCaCount > 1) {
-      out.push(error('permit-all-clientcerts-many-cas', `permitAllClientCertificates with ${cc.trustedCaCount} trusted CAs: any client certificate from any of them could relay. Trust exactly one dedicated CA, or use relayClients`));
+      out.push(error('permit-all-clientcerts-many-cas', `permitAllClientCertificates with ${cc.trustedCaCount} trust hierarchies (self-signed roots, each with its intermediates): any client certificate from any of them could relay. Trust exactly one dedicated CA, or use relayClients`));
     }
+  }
+  for (const subject of cc.casWithoutRoot ?? []) {
+    out.push(error('ca-without-root', `trusted CA ${quote(subject)} is not self-signed and its root is not trusted with it: Postfix does not enable partial-chain verification, so OpenSSL verifies no client through it. Add its root CA to trustedCaFiles (or trustedCaPems, capathCaFiles) next to it`));
   }
   if (cc.relayClientCerts && cc.relayClientCerts.length === 0) {
     out.push(warning('relay-clientcerts-empty', 'relayClients is empty ([]): permit_tls_clientcerts will never match. List the clients, or leave relayClients unset'));
@@ -234,20 +237,18 @@ function validateSessionCache(spec: ServerSpec, out: Diagnostic[]): void {
 }
 
 function validateSubmissions(spec: ServerSpec, out: Diagnostic[]): void {
-  const listeners = new Map<string, string>();
-  const claim = (listener: string, owner: string): void => {
-    const [address, port] = [listener.slice(0, listener.lastIndexOf(':')), listener.slice(listener.lastIndexOf(':') + 1)];
-    for (const [other, otherOwner] of listeners) {
-      const [otherAddress, otherPort] = [other.slice(0, other.lastIndexOf(':')), other.slice(other.lastIndexOf(':') + 1)];
-      if (port === otherPort && (address === otherAddress || address === '*' || otherAddress === '*')) {
-        out.push(error('duplicate-listener', `${owner} and ${otherOwner} both listen on port ${port}: give each its own port or address`));
+  const listeners: { address?: string; port: number; owner: string }[] = [];
+  const claim = (address: string | undefined, port: number, owner: string): void => {
+    for (const other of listeners) {
+      if (port === other.port && listenersOverlap(address, other.address)) {
+        out.push(error('duplicate-listener', `${owner} (${address ?? '*'}:${port}) and ${other.owner} (${other.address ?? '*'}:${other.port}) both listen on port ${port}, so one of them cannot bind: give each its own port or address`));
       }
     }
-    listeners.set(listener, owner);
+    listeners.push({ address, port, owner });
   };
-  if (spec.smtp) claim(`${spec.smtp.listenAddress ?? '*'}:${spec.smtp.port}`, 'the SMTP service');
+  if (spec.smtp) claim(spec.smtp.listenAddress, spec.smtp.port, 'the SMTP service');
   for (const s of spec.submissions) {
-    claim(submissionListener(s), `SubmissionPort ${s.id}`);
+    claim(s.listenAddress, s.port, `SubmissionPort ${s.id}`);
     if (s.mode === 'wrapper' && s.port === 587) {
       out.push(warning('wrapper-on-587', `SubmissionPort ${s.id} uses wrapper mode on 587, where clients expect STARTTLS (RFC 6409): use port 465 for wrapper mode`));
     }
@@ -283,8 +284,33 @@ const LOAD_TIME_VALUES: Readonly<Record<string, RegExp>> = {
   inet_interfaces: /^(?:all|loopback-only|[0-9A-Fa-f:.[\]]+(?:[,\s]+[0-9A-Fa-f:.[\]]+)*)$/,
 };
 
+function validateTrustedNetworks(spec: ServerSpec, out: Diagnostic[]): void {
+  for (const entry of spec.trustedNetworks) {
+    const network = parseNetwork(entry);
+    if (typeof network === 'string') continue; // refused by the construct, with the reason
+    const min = MIN_TRUSTED_PREFIX[network.family];
+    if (network.prefix < min) {
+      out.push(error('trusted-network-too-broad', `trusted network ${quote(entry)} (trustedNetworks) has prefix /${network.prefix}, shorter than /${min}: every client in it may relay without authentication, so the server would be an open relay for a large part of the Internet. List the networks of your own clients in PostfixServer trustedNetworks, or let them authenticate (ClientCertPolicy relayClients, SubmissionPort saslAuthentication)`));
+    } else if (!isPrivateNetwork(network)) {
+      out.push(warning('trusted-network-public', `trusted network ${quote(entry)} (trustedNetworks) is not a private range: every host in it relays without authentication, including any that changes hands. Make sure you control all of it, or let those clients authenticate (ClientCertPolicy relayClients)`));
+    }
+  }
+}
+
+/** A `permit` or `permit_*` restriction in a list value: it would accept clients outside the typed props. */
+const PERMIT_ENTRY = /(?:^|[\s,])(permit(?:_[a-z_]+)?)(?=$|[\s,])/i;
+
 function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void {
   for (const { name, value } of spec.additionalParameters) {
+    const relay = RELAY_REFUSED[name];
+    if (relay) {
+      out.push(error('relay-parameter', `additional parameter ${name} = ${quote(value)} is refused: ${relay}`));
+      continue;
+    }
+    const permit = PERMIT_ENTRY.exec(value)?.[1];
+    if (permit) {
+      out.push(error('permit-in-additional-parameter', `additional parameter ${name} = ${quote(value)} holds the restriction ${permit}, which can grant access outside the relay model: remove it; relaying is granted only by PostfixServer trustedNetworks, ClientCertPolicy relayClients / permitAllClientCertificates / accessRules, or a SubmissionPort with saslAuthentication`));
+    }
     const forbidden = FORBIDDEN_PARAMETERS[name];
     if (forbidden) {
       out.push(error('forbidden-parameter', `additional parameter ${name} = ${quote(value)} is refused: ${forbidden}`));
@@ -311,6 +337,7 @@ export function validateServer(spec: ServerSpec): Diagnostic[] {
   validateSessionCache(spec, out);
   validateSubmissions(spec, out);
   validateCapacity(spec, out);
+  validateTrustedNetworks(spec, out);
   validateAdditionalParameters(spec, out);
   return out;
 }

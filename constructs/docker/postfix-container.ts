@@ -1,9 +1,11 @@
 import { Container, ContainerHealthcheck, ContainerUpload } from '@cdktf/provider-docker/lib/container';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { Aspects, Fn, Token } from 'cdktf';
+import { Annotations, Aspects, Fn, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { isIP } from 'node:net';
-import { constructError } from '../errors';
+import { nameKey } from '../../lib/names';
+import { listenersOverlap } from '../../lib/networks';
+import { constructError, typedProps } from '../errors';
 import type { DeployFile } from '../../lib/deploy-file';
 import { deployPath } from '../deploy-path';
 import { PostfixServer } from '../postfix-server';
@@ -47,6 +49,8 @@ const QUEUE_DIRECTORY = '/var/spool/postfix';
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'];
 const WILDCARD_ADDRESSES = ['0.0.0.0', '::', '[::]', '*'];
+/** Marks PostfixContainer instances across copies of the library, like PostfixServer's symbol. */
+const POSTFIX_CONTAINER_SYMBOL = Symbol.for('postfix-tls-cdktf.PostfixContainer');
 
 /** One Docker container running a `PostfixServer`, with a persistent queue volume and a healthcheck. */
 export class PostfixContainer extends Construct {
@@ -54,9 +58,14 @@ export class PostfixContainer extends Construct {
   public readonly container: Container;
   /** The volume holding the mail queue. */
   public readonly queueVolume: Volume;
+  /** @internal The Docker names this container claims in its stack. */
+  public readonly _dockerNames: { readonly container: string; readonly volume: string };
+  /** @internal The host sockets the container binds (known at synth). */
+  public readonly _hostBindings: () => { readonly port: number; readonly address?: string }[];
 
   constructor(scope: Construct, id: string, props: PostfixContainerProps) {
     super(scope, id);
+    typedProps(this, props, { hostNetwork: 'boolean' });
     const { server } = props;
     const name = props.containerName ?? `postfix-${server.node.id.toLowerCase()}`;
     if (!DOCKER_NAME.test(name)) {
@@ -64,6 +73,20 @@ export class PostfixContainer extends Construct {
     }
     const volumeName = props.queueVolumeName ?? `postfix-queue-${name}`;
     if (!DOCKER_NAME.test(volumeName)) throw constructError(this, `queueVolumeName ${JSON.stringify(volumeName)} is invalid: use letters, digits, '_', '.', '-'`);
+    this._dockerNames = { container: name, volume: volumeName };
+    Object.defineProperty(this, POSTFIX_CONTAINER_SYMBOL, { value: true });
+    // Docker refuses a second container or volume of the same name at deploy time; names that differ only in
+    // case or Unicode form (K and the Kelvin sign) are refused here already, as they confuse every reader.
+    for (const other of TerraformStack.of(this).node.findAll()) {
+      if (other === this || !(POSTFIX_CONTAINER_SYMBOL in other)) continue;
+      const claimed = (other as unknown as PostfixContainer)._dockerNames;
+      if (nameKey(claimed.container) === nameKey(name)) {
+        throw constructError(this, `container name ${JSON.stringify(name)} is already used by ${other.node.path} (${JSON.stringify(claimed.container)}; names are compared ignoring case and Unicode form): set a distinct containerName`);
+      }
+      if (nameKey(claimed.volume) === nameKey(volumeName)) {
+        throw constructError(this, `queue volume name ${JSON.stringify(volumeName)} is already used by ${other.node.path} (${JSON.stringify(claimed.volume)}; names are compared ignoring case and Unicode form): set a distinct queueVolumeName`);
+      }
+    }
     const restart = props.restart ?? 'unless-stopped';
     if (!RESTART_POLICIES.includes(restart)) {
       throw constructError(this, `restart ${JSON.stringify(restart)} is not a Docker restart policy: use one of ${RESTART_POLICIES.join(', ')}`);
@@ -71,8 +94,14 @@ export class PostfixContainer extends Construct {
     const publishAddress = props.publishAddress ?? '0.0.0.0';
     if (isIP(publishAddress) === 0) throw constructError(this, `publishAddress ${JSON.stringify(publishAddress)} is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`);
     this.queueVolume = new Volume(this, 'Queue', { name: volumeName });
+    const trusted = server._model().trustedNetworks;
+    if (trusted.length > 0 && !props.hostNetwork) {
+      Annotations.of(this).addWarning(`[trusted-networks-behind-docker-proxy] server ${server.node.path} trusts ${trusted.join(', ')} (trustedNetworks), but the container publishes its ports through Docker, whose proxy can make every client appear to come from the Docker gateway (and IPv6 clients from an IPv4 address): strangers could relay as trusted clients. Set hostNetwork: true so Postfix sees real client addresses, or drop trustedNetworks and let clients authenticate`);
+    }
 
     const healthcheck = (test: string[]): ContainerHealthcheck => ({ test, interval: '10s', timeout: '8s', startPeriod: '5s', retries: 3 });
+    // Host sockets: the server's own addresses with host networking, the publish address otherwise.
+    this._hostBindings = () => (server._renderable() ? server.listeners().map((l) => ({ port: l.port, address: props.hostNetwork ? l.address : publishAddress })) : []);
     this.container = new Container(this, 'Container', {
       name,
       image: props.image.imageRef,
@@ -97,8 +126,22 @@ export class PostfixContainer extends Construct {
         this.container.putHealthcheck(healthcheck(['CMD', '/usr/local/bin/healthcheck.sh', String(probe.port), probe.implicitTls ? 'tls' : 'plain', ...probeAddress]));
         if (!props.hostNetwork) this.container.putPorts(listeners.map((l) => ({ internal: l.port, external: l.port, ip: publishAddress })));
         this.container.putUpload(server.files().map((file) => this.upload(file)));
+        this.checkHostPorts();
       },
     });
+  }
+
+  /** Two containers of one stack cannot bind overlapping host sockets (EADDRINUSE at start): the later one is refused. */
+  private checkHostPorts(): void {
+    const all = TerraformStack.of(this).node.findAll().filter((c) => POSTFIX_CONTAINER_SYMBOL in c) as unknown as PostfixContainer[];
+    for (const other of all.slice(0, all.indexOf(this))) {
+      for (const mine of this._hostBindings()) {
+        const clash = other._hostBindings().find((b) => b.port === mine.port && listenersOverlap(b.address, mine.address));
+        if (clash) {
+          throw constructError(this, `host port ${mine.address ?? '*'}:${mine.port} overlaps ${clash.address ?? '*'}:${clash.port} of ${other.node.path}, so one container cannot start (address in use): give the server another smtpPort or listenAddress, or the container another publishAddress`);
+        }
+      }
+    }
   }
 
   private upload(file: DeployFile): ContainerUpload {

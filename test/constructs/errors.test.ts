@@ -103,7 +103,7 @@ const VALIDATION_ERRORS: (ErrorCase & { readonly rule: string })[] = [
   {
     name: 'permit_tls_all_clientcerts with two trusted CAs', rule: 'permit-all-clientcerts-many-cas',
     parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath, t.otherClientCa.certPath], permitAllClientCertificates: true } }),
-    path: '[stack/mx]', value: 'with 2 trusted CAs', fix: 'Trust exactly one dedicated CA, or use relayClients',
+    path: '[stack/mx]', value: 'with 2 trust hierarchies', fix: 'Trust exactly one dedicated CA, or use relayClients',
   },
   {
     name: 'permit_tls_all_clientcerts with the system CA bundle', rule: 'permit-all-clientcerts-default-ca',

@@ -323,12 +323,12 @@ const CASES: PropCase[] = [
     files: (files) => expect(Token.isUnresolved(fileAt(files, '/etc/postfix/tls/capath/deploy-time-0.pem').content)).toBe(true),
   },
   {
-    construct: 'ClientCertPolicy', prop: 'capathCaFiles', variant: 'hash link named as openssl -subject_hash',
+    construct: 'ClientCertPolicy', prop: 'capathCaFiles', variant: 'file named as openssl -subject_hash, .pem (the container rehashes it)',
     parts: (t) => ({ clientCerts: { capathCaFiles: [t.clientCa.certPath] } }),
     main: ['smtpd_tls_CApath = /etc/postfix/tls/capath'],
     absent: ['smtpd_tls_CAfile'],
     files: (files, t) => {
-      const link = fileAt(files, `/etc/postfix/tls/capath/${opensslSubjectHash(t.clientCa.certPath)}.0`);
+      const link = fileAt(files, `/etc/postfix/tls/capath/${opensslSubjectHash(t.clientCa.certPath)}.0.pem`);
       expect(link.content).toBe(readFileSync(t.clientCa.certPath, 'utf8'));
     },
   },
@@ -355,6 +355,11 @@ const CASES: PropCase[] = [
     parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], permitAllClientCertificates: true } }),
     main: ['smtpd_tls_ask_ccert = yes', 'smtpd_relay_restrictions = permit_tls_all_clientcerts, reject_unauth_destination'],
     absent: ['relay_clientcerts'],
+  },
+  {
+    construct: 'ClientCertPolicy', prop: 'dedicatedCa', variant: 'a CA of the system store declared dedicated',
+    parts: () => ({ clientCerts: { trustedCaFiles: ['/etc/ssl/certs/ISRG_Root_X1.pem'], permitAllClientCertificates: true, dedicatedCa: true } }),
+    main: ['smtpd_relay_restrictions = permit_tls_all_clientcerts, reject_unauth_destination'],
   },
   {
     construct: 'ClientCertPolicy', prop: 'accessRules', variant: 'check_ccert_access with openssl fingerprints',

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Diagnostic, Severity } from '../../lib/diagnostics';
 import type { ServerSpec } from '../../lib/server-spec';
-import { submissionListener, validateServer } from '../../lib/validate-server';
+import { validateServer } from '../../lib/validate-server';
 import {
   baselineSpec,
   certificatelessSpec,
@@ -63,7 +63,9 @@ const CASES: readonly RuleCase[] = [
   { rule: 'permit-all-clientcerts-without-ca', severity: E, mutation: 'permit_tls_all_clientcerts without a CA', spec: clientCerts({ permitAllClientCerts: true, caFile: undefined }), shows: ['permitAllClientCertificates'], fix: 'trustedCaFiles or trustedCaPems' },
   { rule: 'permit-all-clientcerts-default-ca', severity: E, mutation: 'permit_tls_all_clientcerts with the system CAs appended', spec: clientCerts({ permitAllClientCerts: true, appendDefaultCa: true }), shows: ['permitAllClientCertificates', 'system CA bundle appended'], fix: 'appendDefaultCa: false' },
   { rule: 'permit-all-clientcerts-unknown-cas', severity: W, mutation: 'permit_tls_all_clientcerts with an unknown number of CAs', spec: clientCerts({ permitAllClientCerts: true, trustedCaCount: undefined }), shows: ['permitAllClientCertificates'], fix: 'one dedicated CA' },
-  { rule: 'permit-all-clientcerts-many-cas', severity: E, mutation: 'permit_tls_all_clientcerts with 3 trusted CAs', spec: clientCerts({ permitAllClientCerts: true, trustedCaCount: 3 }), shows: ['3 trusted CAs'], fix: 'exactly one dedicated CA' },
+  { rule: 'permit-all-clientcerts-many-cas', severity: E, mutation: 'permit_tls_all_clientcerts with 3 trusted CAs', spec: clientCerts({ permitAllClientCerts: true, trustedCaCount: 3 }), shows: ['3 trust hierarchies'], fix: 'exactly one dedicated CA' },
+  { rule: 'permit-all-clientcerts-public-ca', severity: E, mutation: 'permit_tls_all_clientcerts with a CA of the system trust store', spec: clientCerts({ permitAllClientCerts: true, systemStoreCas: ['CN=ISRG Root X1'] }), shows: ['"CN=ISRG Root X1"', 'system trust store'], fix: 'dedicatedCa: true' },
+  { rule: 'ca-without-root', severity: E, mutation: 'an intermediate CA trusted without its root', spec: clientCerts({ casWithoutRoot: ['CN=Client Intermediate'] }), shows: ['"CN=Client Intermediate"', 'partial-chain'], fix: 'Add its root CA' },
   { rule: 'relay-clientcerts-empty', severity: W, mutation: 'an empty relayClientCertificates list', spec: clientCerts({ relayClientCerts: [] }), shows: ['relayClients is empty ([])'], fix: 'leave relayClients unset' },
   { rule: 'capath-inside-chroot', severity: W, mutation: 'a CApath read by a chrooted smtpd', spec: clientCerts({ caPath: '/etc/postfix/tls/capath' }, { chrootSmtpd: true }), shows: ['/etc/postfix/tls/capath', '/var/spool/postfix/etc/postfix/tls/capath'], fix: 'chroot: false' },
   { rule: 'verify-depth-not-enforced', severity: W, mutation: 'verifyDepth 1', spec: clientCerts({ verifyDepth: 1 }), shows: ['verifyDepth 1'], fix: 'list them by fingerprint' },
@@ -89,6 +91,11 @@ const CASES: readonly RuleCase[] = [
   { rule: 'forbidden-parameter', severity: E, mutation: 'smtpd_tls_wrappermode = yes in main.cf', spec: server({ additionalParameters: [{ name: 'smtpd_tls_wrappermode', value: 'yes' }] }), shows: ['smtpd_tls_wrappermode = "yes"'], fix: 'SubmissionPort with mode WRAPPER' },
   { rule: 'bad-load-time-value', severity: E, mutation: 'inet_protocols = ipv5', spec: server({ additionalParameters: [{ name: 'inet_protocols', value: 'ipv5' }] }), shows: ['inet_protocols = "ipv5"'], fix: 'all|ipv4|ipv6' },
   { rule: 'unknown-parameter', severity: W, mutation: 'a misspelt parameter name', spec: server({ additionalParameters: [{ name: 'smtpd_bannner', value: 'hello' }] }), shows: ['smtpd_bannner'], fix: 'Check the spelling' },
+  { rule: 'relay-parameter', severity: E, mutation: 'relay_domains = static:ALL', spec: server({ additionalParameters: [{ name: 'relay_domains', value: 'static:ALL' }] }), shows: ['relay_domains = "static:ALL"', 'open relay'], fix: 'PostfixServer localDomains' },
+  { rule: 'permit-in-additional-parameter', severity: E, mutation: 'a permit_* restriction in an unmanaged list', spec: server({ additionalParameters: [{ name: 'smtpd_null_access_lookup_key', value: 'permit_mynetworks' }] }), shows: ['permit_mynetworks'], fix: 'PostfixServer trustedNetworks' },
+  // --- trusted networks ------------------------------------------------------------------------------------------
+  { rule: 'trusted-network-too-broad', severity: E, mutation: 'trustedNetworks 0.0.0.0/0', spec: server({ trustedNetworks: ['0.0.0.0/0'] }), shows: ['"0.0.0.0/0"', 'prefix /0', 'open relay'], fix: 'PostfixServer trustedNetworks' },
+  { rule: 'trusted-network-public', severity: W, mutation: 'trustedNetworks 8.8.8.0/24', spec: server({ trustedNetworks: ['8.8.8.0/24'] }), shows: ['"8.8.8.0/24"', 'not a private range'], fix: 'ClientCertPolicy relayClients' },
   { rule: 'managed-parameter', severity: E, mutation: 'smtpd_tls_security_level set by hand', spec: server({ additionalParameters: [{ name: 'smtpd_tls_security_level', value: 'encrypt' }] }), shows: ['smtpd_tls_security_level'], fix: 'TlsServer securityLevel' },
 ];
 
@@ -255,6 +262,10 @@ describe('validateServer: rule details', () => {
     expect(validateServer(tls({ securityLevel: 'none', certificates: [] }, { clientCerts: undefined, submissions: [] }))).toEqual([]);
   });
 
+  test('a CA of the system store declared dedicated is accepted for permit_tls_all_clientcerts', () => {
+    expect(validateServer(clientCerts({ permitAllClientCerts: true, relayClientCerts: undefined, systemStoreCas: ['CN=Corp Root'], dedicatedCa: true }))).toEqual([]);
+  });
+
   test('permit_tls_all_clientcerts with exactly one dedicated CA is fine', () => {
     expect(validateServer(clientCerts({ permitAllClientCerts: true, relayClientCerts: undefined }))).toEqual([]);
   });
@@ -296,9 +307,56 @@ describe('validateServer: rule details', () => {
     expect(rulesOf(validateServer(submissions({ port: 465 }, { port: 465 })))).toEqual(['duplicate-listener', 'starttls-on-465']);
   });
 
-  test('submissionListener renders ADDRESS:PORT with * for all addresses', () => {
-    expect(submissionListener(DATA.submissions[0])).toBe('*:587');
-    expect(submissionListener({ ...DATA.submissions[0], listenAddress: '127.0.0.1' })).toBe('127.0.0.1:587');
+  test.each([
+    ['0.0.0.0', '127.0.0.1'],
+    ['127.0.0.1', '0.0.0.0'],
+    ['::1', '0:0:0:0:0:0:0:1'],
+    ['[::1]', '::1'],
+    ['::', '::1'],
+    ['0:0::0', '2001:db8::1'],
+    ['MX.example.com', 'mx.example.com'],
+  ])('duplicate-listener: %s and %s on one port cannot both bind', (a, b) => {
+    const spec = { ...submissions({ port: 2525, listenAddress: b }), smtp: { port: 2525, listenAddress: a } };
+    expect(rulesOf(validateServer(spec))).toEqual(['duplicate-listener']);
+  });
+
+  test.each([
+    ['0.0.0.0', '::1'],
+    ['::', '127.0.0.1'],
+    ['::1', '::2'],
+    ['127.0.0.1', '127.0.0.2'],
+  ])('duplicate-listener: %s and %s on one port bind side by side', (a, b) => {
+    expect(validateServer({ ...submissions({ port: 2525, listenAddress: b }), smtp: { port: 2525, listenAddress: a } })).toEqual([]);
+  });
+
+  test.each([
+    ['0.0.0.0/0', 'trusted-network-too-broad'],
+    ['[::]/0', 'trusted-network-too-broad'],
+    ['8.0.0.0/7', 'trusted-network-too-broad'],
+    ['[2000::]/15', 'trusted-network-too-broad'],
+    ['10.0.0.0/8', undefined],
+    ['[fd00::]/16', undefined],
+    ['192.168.1.7', undefined],
+    ['[::1]', undefined],
+    ['172.32.0.0/16', 'trusted-network-public'],
+    ['[2001:4860::]/32', 'trusted-network-public'],
+  ])('trusted network %s: %s', (network, rule) => {
+    expect(rulesOf(validateServer(server({ trustedNetworks: [network] })))).toEqual(rule ? [rule] : []);
+  });
+
+  test.each(['smtpd_authorized_xclient_hosts', 'smtpd_upstream_proxy_protocol', 'smtpd_sasl_auth_enable', 'import_environment', 'smtpd_recipient_restrictions', 'permit_mx_backup_networks'])(
+    'relay-parameter: %s is refused whatever its value',
+    (name) => {
+      expect(rulesOf(validateServer(server({ additionalParameters: [{ name, value: 'x' }] })))).toEqual(['relay-parameter']);
+    },
+  );
+
+  test.each(['permit', 'reject_unauth_pipelining, PERMIT_SASL_AUTHENTICATED', 'permit_inet_interfaces'])('permit-in-additional-parameter: %j', (value) => {
+    expect(rulesOf(validateServer(server({ additionalParameters: [{ name: 'smtpd_null_access_lookup_key', value }] })))).toEqual(['permit-in-additional-parameter']);
+  });
+
+  test('a value that only mentions permit inside a word is fine', () => {
+    expect(validateServer(server({ additionalParameters: [{ name: 'smtpd_banner', value: 'permitted.example ESMTP' }] }))).toEqual([]);
   });
 
   test('several problems are all reported, errors and warnings together', () => {

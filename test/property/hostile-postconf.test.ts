@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { RELAY_REFUSED } from '../../lib/relay-parameters';
 import { lookupTable } from '../../lib/lookup-table';
 import { renderMainCf } from '../../lib/main-cf';
 import { MasterService, renderMasterCf } from '../../lib/master-cf';
@@ -174,7 +175,9 @@ describeIfPostconf(`hostile input read back by the real postconf (fast-check see
       return literalSafe(raw) ? raw : literalSafe(expanded) ? expanded : '';
     };
     const renderable = known.filter((name) => attempt({ ...BASE, additionalParameters: [[name, valueFor(name)]] }).kind === 'rendered');
-    expect(renderable.length).toBeGreaterThan(0.9 * known.length);
+    // The relay model (lib/relay-parameters.ts) refuses its names by design; of the others, nearly all render.
+    const open = known.filter((name) => !(name in RELAY_REFUSED));
+    expect(renderable.length).toBeGreaterThan(0.9 * open.length);
     const tally: Tally = { id: `additionalParameters: ${renderable.length} renderable known names`, runs: 0, rendered: 0, refused: known.length - renderable.length, problems: new Map() };
     tallies.push(tally);
     const problems: string[] = [];
