@@ -1,4 +1,5 @@
-import { POSTFIX_PARAMETERS } from './postfix-parameters';
+import { listWords, parameterValueProblem } from './parameter-types';
+import { MAILLOG_FILE_PREFIXES, POSTFIX_PARAMETERS, POSTFIX_VERSION } from './postfix-parameters';
 import { quote } from './values';
 import { Diagnostic, error, warning } from './diagnostics';
 import type { ServerSpec, SubmissionSpec, TlsProtocolVersion } from './server-spec';
@@ -283,7 +284,13 @@ const LOAD_TIME_VALUES: Readonly<Record<string, RegExp>> = {
   inet_interfaces: /^(?:all|loopback-only|[0-9A-Fa-f:.[\]]+(?:[,\s]+[0-9A-Fa-f:.[\]]+)*)$/,
 };
 
+/** The value of an additional parameter, or undefined when it is not set. */
+function additional(spec: ServerSpec, name: string): string | undefined {
+  return spec.additionalParameters.find((p) => p.name === name)?.value;
+}
+
 function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void {
+  const classes = new Set(listWords(additional(spec, 'smtpd_restriction_classes') ?? ''));
   for (const { name, value } of spec.additionalParameters) {
     const forbidden = FORBIDDEN_PARAMETERS[name];
     if (forbidden) {
@@ -297,9 +304,22 @@ function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void
     if (check && !check.test(value)) {
       out.push(error('bad-load-time-value', `additional parameter ${name} = ${quote(value)}: Postfix evaluates it whenever it loads main.cf and stops on this value: use ${check.source}`));
     }
+    // Refused names are not type-checked: their own error says what to set instead.
+    const problem = forbidden || managed ? undefined : parameterValueProblem(name, value, classes);
+    if (problem) {
+      out.push(error('parameter-value-type', `additional parameter ${name} = ${quote(value)} is not a valid value: Postfix ${POSTFIX_VERSION} expects ${problem} (postconf(5)), and its daemons stop on anything else. Fix additionalParameters.${name}`));
+    }
     if (!forbidden && !managed && !POSTFIX_PARAMETERS.has(name)) {
       out.push(warning('unknown-parameter', `additional parameter ${name} is not a Postfix 3.7 parameter: Postfix ignores it ("unused parameter"). Check the spelling`));
     }
+  }
+}
+
+/** Postfix's postlogd refuses a maillog_file outside maillog_file_prefixes (a guard against overwriting files). */
+function validateMaillog(spec: ServerSpec, out: Diagnostic[]): void {
+  const prefixes = listWords(additional(spec, 'maillog_file_prefixes') ?? MAILLOG_FILE_PREFIXES.join(' '));
+  if (!prefixes.some((prefix) => spec.maillogFile.startsWith(prefix))) {
+    out.push(error('maillog-file-prefix', `maillogFile ${quote(spec.maillogFile)} is outside maillog_file_prefixes (${prefixes.join(', ')}): Postfix refuses to log there. Use maillogFile '/dev/stdout' (the container log) or a file under /var`));
   }
 }
 
@@ -312,5 +332,6 @@ export function validateServer(spec: ServerSpec): Diagnostic[] {
   validateSubmissions(spec, out);
   validateCapacity(spec, out);
   validateAdditionalParameters(spec, out);
+  validateMaillog(spec, out);
   return out;
 }

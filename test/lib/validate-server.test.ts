@@ -89,6 +89,8 @@ const CASES: readonly RuleCase[] = [
   { rule: 'forbidden-parameter', severity: E, mutation: 'smtpd_tls_wrappermode = yes in main.cf', spec: server({ additionalParameters: [{ name: 'smtpd_tls_wrappermode', value: 'yes' }] }), shows: ['smtpd_tls_wrappermode = "yes"'], fix: 'SubmissionPort with mode WRAPPER' },
   { rule: 'bad-load-time-value', severity: E, mutation: 'inet_protocols = ipv5', spec: server({ additionalParameters: [{ name: 'inet_protocols', value: 'ipv5' }] }), shows: ['inet_protocols = "ipv5"'], fix: 'all|ipv4|ipv6' },
   { rule: 'unknown-parameter', severity: W, mutation: 'a misspelt parameter name', spec: server({ additionalParameters: [{ name: 'smtpd_bannner', value: 'hello' }] }), shows: ['smtpd_bannner'], fix: 'Check the spelling' },
+  { rule: 'parameter-value-type', severity: E, mutation: 'smtpd_helo_required = maybe (not a boolean)', spec: server({ additionalParameters: [{ name: 'smtpd_helo_required', value: 'maybe' }] }), shows: ['smtpd_helo_required = "maybe"', 'a boolean: yes or no'], fix: 'additionalParameters.smtpd_helo_required' },
+  { rule: 'maillog-file-prefix', severity: E, mutation: "maillogFile '/dev/stderr'", spec: server({ maillogFile: '/dev/stderr' }), shows: ['"/dev/stderr"', '/var, /dev/stdout'], fix: "maillogFile '/dev/stdout'" },
   { rule: 'managed-parameter', severity: E, mutation: 'smtpd_tls_security_level set by hand', spec: server({ additionalParameters: [{ name: 'smtpd_tls_security_level', value: 'encrypt' }] }), shows: ['smtpd_tls_security_level'], fix: 'TlsServer securityLevel' },
 ];
 
