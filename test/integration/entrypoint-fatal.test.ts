@@ -5,34 +5,17 @@
  *
  * The library's own main.cf and master.cf (a server that the library renders) get one line changed to a value
  * the library refuses at synth, then go into a container of the image with the repository's entrypoint, the
- * way the docker provider uploads files (create, copy, start). The entrypoint is copied in as well, so the test
- * proves this checkout's entrypoint even before the shared image is rebuilt. No network (--network none).
+ * way the docker provider uploads files (create, copy, start), with this checkout's entrypoint
+ * (checkout-container.ts). No network (--network none).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import { PostfixServer, SecurityLevel, TlsServer } from '../../index';
-import { DEFAULT_IMAGE_NAME } from '../../constructs/docker/postfix-image';
+import { containerLogs, describeWithImage, docker, removeContainer, startWithFiles } from './checkout-container';
 
-const ENTRYPOINT = resolve(__dirname, '..', '..', 'docker', 'entrypoint.sh');
 const PREFIX = 'pfit-entrypoint-fatal';
-
-function docker(args: string[], timeout = 60_000): string {
-  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout });
-}
-
-function imageAvailable(): boolean {
-  try {
-    docker(['image', 'inspect', '-f', '{{.Id}}', DEFAULT_IMAGE_NAME], 20_000);
-    return true;
-  } catch {
-    if (process.env.CI === 'true') throw new Error(`integration: ${DEFAULT_IMAGE_NAME} or a Docker engine is missing; run scripts/setup-docker.sh`);
-    console.warn(`SKIPPED entrypoint-fatal: no Docker engine or no image ${DEFAULT_IMAGE_NAME} (run scripts/setup-docker.sh)`);
-    return false;
-  }
-}
 
 /** main.cf and master.cf of a small server the library renders (no TLS files needed). */
 function renderedConfig(): { mainCf: string; masterCf: string } {
@@ -44,32 +27,16 @@ function renderedConfig(): { mainCf: string; masterCf: string } {
 
 /** Runs the image on `mainCf` until the entrypoint exits; returns its exit code and its docker logs. */
 function runUntilExit(name: string, mainCf: string, masterCf: string): { code: number; logs: string } {
-  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
   try {
-    writeFileSync(join(dir, 'main.cf'), mainCf);
-    writeFileSync(join(dir, 'master.cf'), masterCf);
-    docker(['rm', '-f', name]);
-    docker(['create', '--name', name, '--network', 'none', DEFAULT_IMAGE_NAME]);
-    for (const file of ['main.cf', 'master.cf']) docker(['cp', join(dir, file), `${name}:/etc/postfix/${file}`]);
-    docker(['cp', ENTRYPOINT, `${name}:/usr/local/bin/entrypoint.sh`]);
-    docker(['start', name]);
+    startWithFiles(name, { '/etc/postfix/main.cf': mainCf, '/etc/postfix/master.cf': masterCf }, 'none');
     const code = Number(docker(['wait', name], 180_000).trim());
-    // docker logs replays the container's stdout and stderr on its own stdout and stderr.
-    const logs = execFileSync('sh', ['-c', 'docker logs "$1" 2>&1', 'sh', name], { encoding: 'utf8', timeout: 20_000 });
-    return { code, logs };
+    return { code, logs: containerLogs(name) };
   } finally {
-    try {
-      docker(['rm', '-f', name]);
-    } catch {
-      // already gone
-    }
-    rmSync(dir, { recursive: true, force: true });
+    removeContainer(name);
   }
 }
 
-const maybe = imageAvailable() ? describe : describe.skip;
-
-maybe('the entrypoint shows why Postfix refuses its configuration (live, Postfix 3.7)', () => {
+describeWithImage('the entrypoint shows why Postfix refuses its configuration (live, Postfix 3.7)', () => {
   const { mainCf, masterCf } = renderedConfig();
 
   test('the rendered config has the line each case replaces, and no alias table that postalias would stop on first', () => {
