@@ -7,6 +7,9 @@ import { DeployFile, PRIVATE_KEY_DIRECTORY, TLS_DIRECTORY } from '../lib/deploy-
 import { ConfigError, Diagnostic, Severity } from '../lib/diagnostics';
 import { checkCaCertificate, checkClientCertificate, checkServerCertificate, checkServerHostname, PKI_RULES } from '../lib/pki/check';
 import { certificateFingerprint, publicKeyFingerprint } from '../lib/pki/fingerprint';
+import { PemBlock, refusePrivateKey, splitPem } from '../lib/pki/pem';
+import { IConstruct } from 'constructs';
+import { privateKeyReference, publicPem } from './pem-props';
 import { KeyAlgorithm } from './enums';
 
 function readPem(what: string, path: string): string {
@@ -68,23 +71,51 @@ interface PlacedCertificate {
 
 /** A server key with its certificate chain. */
 export class ServerCertificate {
-  /** Existing PEM files, e.g. from Let's Encrypt or a company CA; checked at synth time. */
+  /**
+   * Existing PEM files, e.g. from Let's Encrypt or a company CA; checked at synth time. `chainFile` and
+   * `keyFile` may name one combined file (the key, then its chain), which is uploaded by path as a secret.
+   */
   public static fromFiles(props: ServerCertificateFilesProps): ServerCertificate {
     const chainFile = resolve(props.chainFile);
-    const chainPem = readPem('certificate chain', chainFile);
+    const keyFile = resolve(props.keyFile);
+    const text = readPem('certificate chain', chainFile);
+    let blocks: PemBlock[];
+    try {
+      blocks = splitPem(text);
+    } catch (e) {
+      throw new ConfigError(`certificate chain ${chainFile} is not valid PEM: ${(e as Error).message}`);
+    }
+    const keys = blocks.filter((b) => b.kind === 'private-key');
+    const combined = chainFile === keyFile;
+    if (keys.length > 0 && !combined) {
+      throw new ConfigError(
+        `certificate chain ${chainFile} holds a private key, which would be uploaded as public content: pass the same file as keyFile too (a combined file, uploaded as a secret), or remove the key from chainFile`,
+      );
+    }
+    const firstCertificate = blocks.findIndex((b) => b.kind === 'certificate');
+    if (combined && firstCertificate >= 0 && (keys.length !== 1 || keys[0].index > firstCertificate)) {
+      const found = keys.length === 1 ? 'its key after a certificate' : `${keys.length} private keys`;
+      throw new ConfigError(
+        `combined key and chain file ${chainFile} (chainFile = keyFile) holds ${found}; smtpd_tls_chain_files needs one private key followed by its chain: put the key first, one key per file, or pass separate chainFile and keyFile`,
+      );
+    }
+    // Only the certificates are kept: chainPem is public and may be shown or fingerprinted.
+    const chainPem = combined ? blocks.filter((b) => b.kind === 'certificate').map((b) => b.toPem()).join('') : text;
     const leaf = parseCertificate(`certificate chain ${chainFile}`, chainPem);
-    return new ServerCertificate(algorithmOf(leaf), chainPem, { sourcePath: resolve(props.keyFile) });
+    return new ServerCertificate(algorithmOf(leaf), chainPem, { sourcePath: keyFile }, combined);
   }
 
   /**
    * Material that exists only at deploy time, e.g. from `DeployTimePki` (the tls provider). The key reaches
    * the container through the resource reference; Terraform state holds it, the synthesized JSON does not.
+   * `privateKeyPem` must be a reference to a resource attribute, nothing else.
    */
   public static fromDeployTimePem(props: ServerCertificateDeployTimeProps): ServerCertificate {
     if (!Token.isUnresolved(props.privateKeyPem)) {
       throw new ConfigError('fromDeployTimePem needs a reference to a private key resource, not a literal key: use fromFiles for keys on disk');
     }
-    return new ServerCertificate(props.algorithm, props.chainPem, { content: props.privateKeyPem });
+    refusePrivateKey('fromDeployTimePem chainPem', props.chainPem, 'pass the key as privateKeyPem only');
+    return new ServerCertificate(props.algorithm, props.chainPem, { content: props.privateKeyPem }, false);
   }
 
   private constructor(
@@ -93,15 +124,21 @@ export class ServerCertificate {
     /** PEM chain, leaf first (public material; a token for deploy-time certificates). */
     public readonly chainPem: string,
     private readonly key: { readonly sourcePath?: string; readonly content?: string },
+    /** Whether the key file also holds the chain (one secret file, listed once in smtpd_tls_chain_files). */
+    private readonly combined: boolean,
   ) {}
 
   /**
    * @internal Checks what Postfix needs from the pair: unencrypted key matching the leaf, chain order,
    * server purpose, host name, validity. The key is read here only, never kept or rendered. Deploy-time
-   * material cannot be checked at synth.
+   * material cannot be checked at synth; its expressions are checked to be plain references.
    */
-  public _check(hostname: string): Diagnostic[] {
-    if (this.key.sourcePath === undefined) return [];
+  public _check(scope: IConstruct, hostname: string): Diagnostic[] {
+    if (this.key.sourcePath === undefined) {
+      privateKeyReference(scope, 'fromDeployTimePem privateKeyPem', this.key.content as string);
+      publicPem(scope, 'fromDeployTimePem chainPem', this.chainPem, 'pass the key as privateKeyPem only');
+      return [];
+    }
     // A certificate shared by many servers is checked once; only the host name differs per server.
     this.checks ??= checkServerCertificate({ chainPem: this.chainPem, keyPem: readPem('private key', this.key.sourcePath) })
       // DSA is reported once, by the server-level rule.
@@ -111,8 +148,15 @@ export class ServerCertificate {
 
   private checks?: Diagnostic[];
 
-  /** @internal Places the pair as `<algorithm>.chain.pem` and `private/<algorithm>.key.pem`. */
+  /**
+   * @internal Places the pair as `<algorithm>.chain.pem` and `private/<algorithm>.key.pem`, or a combined
+   * file as `private/<algorithm>.pem` (secret, by path).
+   */
   public _place(): PlacedCertificate {
+    if (this.combined) {
+      const path = `${PRIVATE_KEY_DIRECTORY}/${this.algorithm}.pem`;
+      return { keyPath: path, chainPath: path, files: [{ containerPath: path, ...this.key, secret: true }] };
+    }
     const keyPath = `${PRIVATE_KEY_DIRECTORY}/${this.algorithm}.key.pem`;
     const chainPath = `${TLS_DIRECTORY}/${this.algorithm}.chain.pem`;
     return {

@@ -12,6 +12,7 @@ import { integer, literal, quote, safeText } from '../lib/values';
 import { ClientIdentity, readCaCertificates } from './certificates';
 import { FingerprintDigest, TableType } from './enums';
 import { checked, constructError, oneOf, refuseTokens, reportDiagnostics, typedProps } from './errors';
+import { publicPem } from './pem-props';
 import { PostfixServer } from './postfix-server';
 
 /** One `check_ccert_access` rule: a client certificate and the access(5) action for it. */
@@ -147,8 +148,10 @@ export class ClientCertPolicy extends Construct {
     const digest = checked(this, () => oneOf('fingerprintDigest', props.fingerprintDigest ?? FingerprintDigest.SHA256, FingerprintDigest));
     checked(this, () => oneOf('tableType', props.tableType ?? TableType.HASH, TableType));
     const publicKey = props.matchPublicKey ?? false;
-    const deployTimeCaFile = props.trustedCaPems ?? [];
-    const deployTimeCapath = props.capathCaPems ?? [];
+    const caPems = (prop: string, pems: readonly string[]): string[] =>
+      pems.map((pem, i) => publicPem(this, `${prop}[${i}]`, pem, `pass CA certificates only in ${prop}`));
+    const deployTimeCaFile = caPems('trustedCaPems', props.trustedCaPems ?? []);
+    const deployTimeCapath = caPems('capathCaPems', props.capathCaPems ?? []);
     const caFileCerts = [...checked(this, () => readCaCertificates(props.trustedCaFiles ?? [])), ...deployTimeCaFile];
     const capathCerts = checked(this, () => readCaCertificates(props.capathCaFiles ?? []));
     if (caFileCerts.length > 0) this._files.push({ containerPath: CA_FILE, content: caFileCerts.join('\n'), secret: false });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../lib/diagnostics';
 import { ensureCustomDhParams, ffdheGroupPem, primeBitsOf } from '../lib/pki/dh';
 import { DeployFile, TLS_DIRECTORY } from '../lib/deploy-file';
+import { refusePrivateKey, splitPem } from '../lib/pki/pem';
 import type { TlsSpec } from '../lib/server-spec';
 import { absolutePath, integer, quote, word } from '../lib/values';
 import { ServerCertificate } from './certificates';
@@ -11,6 +12,21 @@ import { CipherGrade, SecurityLevel, TlsProtocol } from './enums';
 import { checked, constructError, oneOf, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import { PostfixServer } from './postfix-server';
 import { TlsProfile } from './tls-profile';
+
+/** Refuses DH parameter text holding anything but one "DH PARAMETERS" block (a key would be uploaded as public content). */
+function dhParametersOnly(what: string, pem: string): string {
+  refusePrivateKey(what, pem, 'pass the PEM "DH PARAMETERS" block only');
+  let labels: string[];
+  try {
+    labels = splitPem(pem).map((b) => b.label);
+  } catch (e) {
+    throw new ConfigError(`${what} is not valid PEM: ${(e as Error).message}`);
+  }
+  if (labels.length !== 1 || primeBitsOf(pem) === undefined) {
+    throw new ConfigError(`${what} must hold exactly one PEM "DH PARAMETERS" block, not ${labels.length === 0 ? 'none' : labels.join(', ')}: generate one with openssl dhparam`);
+  }
+  return pem;
+}
 
 /** DH parameters for DHE cipher suites (`smtpd_tls_dh1024_param_file`). */
 export class DhParameters {
@@ -42,18 +58,13 @@ export class DhParameters {
     } catch (e) {
       throw new ConfigError(`DH parameter file ${quote(path)} cannot be read: ${(e as Error).message}`);
     }
-    if (primeBitsOf(pem) === undefined) {
-      throw new ConfigError(`DH parameter file ${quote(path)} holds no PEM "DH PARAMETERS": generate one with openssl dhparam`);
-    }
+    dhParametersOnly(`DH parameter file ${quote(path)}`, pem);
     return new DhParameters(file, undefined);
   }
 
   /** PEM "DH PARAMETERS" content known at synth time (public material). */
   public static fromPem(pem: string): DhParameters {
-    if (!pem.includes('-----BEGIN DH PARAMETERS-----')) {
-      throw new Error('DhParameters.fromPem needs a PEM "DH PARAMETERS" block');
-    }
-    return new DhParameters(undefined, pem);
+    return new DhParameters(undefined, dhParametersOnly('DhParameters.fromPem', pem));
   }
 
   private constructor(
@@ -209,7 +220,7 @@ export class TlsServer extends Construct {
     });
     this.certificates = props.certificates ?? [];
     for (const certificate of this.certificates) {
-      reportDiagnostics(this, checked(this, () => certificate._check(server.hostname)));
+      reportDiagnostics(this, checked(this, () => certificate._check(this, server.hostname)));
     }
     const placed = this.certificates.map((c) => c._place());
     const dhFile = (props.dhParameters ?? DhParameters.NONE)._file();

@@ -27,6 +27,10 @@ one_line() { tr '\n' ' ' | sed 's/[[:space:]]*$//'; }
 # Tool output on stderr, each line once, without the unused-parameter warnings
 # that every Postfix command repeats (shown once by `postconf -n` below).
 show() { printf '%s\n' "$1" | grep -v 'unused parameter' | awk 'NF && !seen[$0]++' >&2 || true; }
+# Postfix 3.7's `postfix` command writes its fatal errors only to a terminal (and to
+# the maillog, which may be what is wrong: maillog_file outside maillog_file_prefixes).
+# Run it on a pseudo-terminal so the reason reaches stderr, i.e. `docker logs`.
+postfix_tty() { script -qec "postfix $*" /dev/null </dev/null | tr -d '\r'; return "${PIPESTATUS[0]}"; }
 
 if [ "$#" -gt 0 ] && [ "${1#-}" = "$1" ]; then
   exec "$@"
@@ -259,12 +263,12 @@ if [ "$(stat -c %U "$DATA_DIR")" != "$MAIL_OWNER" ]; then
   { chown "$MAIL_OWNER:" "$DATA_DIR" && chmod 0700 "$DATA_DIR"; } \
     || fatal "data_directory $DATA_DIR must be owned by $MAIL_OWNER and chown failed"
 fi
-out="$(postfix post-install create-missing 2>&1)" \
+out="$(postfix_tty post-install create-missing 2>&1)" \
   || fatal "postfix post-install create-missing failed: $(printf '%s' "$out" | one_line)"
 # postfix check = the checks `postfix start` would run (check-fatal, check-warn).
 # Its output repeats each postconf warning once per internal postconf call:
 # show each line once; the unused-parameter warnings were already shown above.
-if ! out="$(postfix check 2>&1)"; then
+if ! out="$(postfix_tty check 2>&1)"; then
   printf '%s\n' "$out" | awk '!seen[$0]++' >&2
   fatal "postfix check failed: $(printf '%s' "$out" | awk '!seen[$0]++' | one_line)"
 fi

@@ -37,9 +37,10 @@ function param(name: string, value: string): MainCfParameter {
 function certificateParameters(tls: TlsSpec): MainCfParameter[] {
   if (tls.certificateless) return [param('smtpd_tls_cert_file', 'none')];
   if (tls.certificates.length === 0) return [];
+  // A combined file (key, then its chain) is listed once.
   const files = tls.certificates.flatMap((c) => [
     absolutePath('certificate key path', c.keyPath),
-    absolutePath('certificate chain path', c.chainPath),
+    ...(c.chainPath === c.keyPath ? [] : [absolutePath('certificate chain path', c.chainPath)]),
   ]);
   return [param('smtpd_tls_chain_files', files.join(', '))];
 }

@@ -20,6 +20,7 @@ export const TLS_PROTOCOL_VERSIONS: readonly TlsProtocolVersion[] = ['TLSv1', 'T
 export interface ServerKeyPairSpec {
   readonly algorithm: KeyAlgorithm;
   readonly keyPath: string;
+  /** Equal to keyPath for a combined file (the key, then its chain). */
   readonly chainPath: string;
 }
 

@@ -1,5 +1,6 @@
 import { isPrivateNetwork, listenersOverlap, MIN_TRUSTED_PREFIX, parseNetwork } from './networks';
-import { POSTFIX_PARAMETERS } from './postfix-parameters';
+import { listWords, parameterValueProblem } from './parameter-types';
+import { MAILLOG_FILE_PREFIXES, POSTFIX_PARAMETERS, POSTFIX_VERSION } from './postfix-parameters';
 import { RELAY_REFUSED } from './relay-parameters';
 import { quote } from './values';
 import { Diagnostic, error, warning } from './diagnostics';
@@ -300,7 +301,13 @@ function validateTrustedNetworks(spec: ServerSpec, out: Diagnostic[]): void {
 /** A `permit` or `permit_*` restriction in a list value: it would accept clients outside the typed props. */
 const PERMIT_ENTRY = /(?:^|[\s,])(permit(?:_[a-z_]+)?)(?=$|[\s,])/i;
 
+/** The value of an additional parameter, or undefined when it is not set. */
+function additional(spec: ServerSpec, name: string): string | undefined {
+  return spec.additionalParameters.find((p) => p.name === name)?.value;
+}
+
 function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void {
+  const classes = new Set(listWords(additional(spec, 'smtpd_restriction_classes') ?? ''));
   for (const { name, value } of spec.additionalParameters) {
     const relay = RELAY_REFUSED[name];
     if (relay) {
@@ -323,9 +330,22 @@ function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void
     if (check && !check.test(value)) {
       out.push(error('bad-load-time-value', `additional parameter ${name} = ${quote(value)}: Postfix evaluates it whenever it loads main.cf and stops on this value: use ${check.source}`));
     }
+    // Refused names are not type-checked: their own error says what to set instead.
+    const problem = forbidden || managed ? undefined : parameterValueProblem(name, value, classes);
+    if (problem) {
+      out.push(error('parameter-value-type', `additional parameter ${name} = ${quote(value)} is not a valid value: Postfix ${POSTFIX_VERSION} expects ${problem} (postconf(5)), and its daemons stop on anything else. Fix additionalParameters.${name}`));
+    }
     if (!forbidden && !managed && !POSTFIX_PARAMETERS.has(name)) {
       out.push(warning('unknown-parameter', `additional parameter ${name} is not a Postfix 3.7 parameter: Postfix ignores it ("unused parameter"). Check the spelling`));
     }
+  }
+}
+
+/** Postfix's postlogd refuses a maillog_file outside maillog_file_prefixes (a guard against overwriting files). */
+function validateMaillog(spec: ServerSpec, out: Diagnostic[]): void {
+  const prefixes = listWords(additional(spec, 'maillog_file_prefixes') ?? MAILLOG_FILE_PREFIXES.join(' '));
+  if (!prefixes.some((prefix) => spec.maillogFile.startsWith(prefix))) {
+    out.push(error('maillog-file-prefix', `maillogFile ${quote(spec.maillogFile)} is outside maillog_file_prefixes (${prefixes.join(', ')}): Postfix refuses to log there. Use maillogFile '/dev/stdout' (the container log) or a file under /var`));
   }
 }
 
@@ -339,5 +359,6 @@ export function validateServer(spec: ServerSpec): Diagnostic[] {
   validateCapacity(spec, out);
   validateTrustedNetworks(spec, out);
   validateAdditionalParameters(spec, out);
+  validateMaillog(spec, out);
   return out;
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from './diagnostics';
+import { PRIVATE_KEY_HEADER } from './pki/pem';
 
 /**
  * Typed Postfix parameter values. Every string that reaches main.cf or master.cf passes through one of
@@ -12,6 +13,8 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/u;
 
 /** A user value quoted for an error message: JSON, at most 80 characters, invisible and line-breaking characters escaped. */
 export function quote(value: string): string {
+  // Error messages show the bad value, but never key material that arrived through a wrong prop.
+  if (PRIVATE_KEY_HEADER.test(value)) return '"[a value holding a private key, not shown]"';
   const short = value.length > 80 ? `${value.slice(0, 77)}...` : value;
   return JSON.stringify(short).replace(/[\u007f-\u009f\u2028\u2029]|\p{Cs}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

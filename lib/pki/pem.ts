@@ -6,6 +6,7 @@
  * by splitting a bundle. Private-key blocks redact themselves when logged or serialised.
  */
 import { inspect } from 'node:util';
+import { ConfigError } from '../diagnostics';
 
 export type PemKind =
   | 'certificate'
@@ -202,4 +203,18 @@ export function certificateDer(cert: string | Buffer): Buffer {
   const [first] = blocksOfKind(cert, 'certificate');
   if (!first) throw new PemError('no CERTIFICATE block found in the input');
   return first.der;
+}
+
+/** A PEM private key header of any kind (PKCS#8, encrypted, RSA, EC, DSA, OpenSSH), with or without its END line. */
+export const PRIVATE_KEY_HEADER = /-----BEGIN ([^\r\n-]*PRIVATE KEY)-----/;
+
+/**
+ * Refuses public material (a certificate chain, CA certificates, DH parameters) that holds a private key:
+ * it would be uploaded as file content, readable in the synthesized JSON. Names the block, never its content.
+ */
+export function refusePrivateKey(what: string, text: string, fix: string): void {
+  // Also inside long base64 runs (a key passed through base64decode or as a one-line blob).
+  const layers = [text, ...(text.match(/[A-Za-z0-9+/]{80,}={0,2}/g) ?? []).map((run) => Buffer.from(run, 'base64').toString('latin1'))];
+  const header = layers.map((layer) => PRIVATE_KEY_HEADER.exec(layer)).find((m) => m !== null);
+  if (header) throw new ConfigError(`${what} holds a private key (a PEM "${header[1]}" block), which would be uploaded as public file content: ${fix}`);
 }

@@ -125,6 +125,47 @@ describe('server certificates the user brings', () => {
     expect(e.message).toContain(`certificate chain ${pki().serverEcdsa.keyPath} is not a PEM certificate`);
     expectNoKeyMaterial(e.message, pki().serverEcdsa.keyPath);
   });
+
+  describe('one combined file (key, then chain) as chainFile and keyFile', () => {
+    const combined = (name: string, ...parts: string[]): string => {
+      const path = join(pki().dir, name);
+      writeFileSync(path, parts.map((p) => readFileSync(p, 'utf8')).join(''), { mode: 0o600 });
+      return path;
+    };
+
+    test('is checked like a pair (key matches, chain order) and keeps only the certificates as chainPem', () => {
+      const file = combined('combined-good.pem', pki().serverEcdsa.keyPath, pki().serverEcdsa.chainPath);
+      const certificate = ServerCertificate.fromFiles({ chainFile: file, keyFile: file });
+      expect(certificate.chainPem).not.toMatch(/PRIVATE KEY/);
+      expect(certificate.chainPem.match(/-----BEGIN CERTIFICATE-----/g)).toHaveLength(2);
+      const { app, stack } = newStack();
+      buildServer(stack, 'mx', pki(), { tls: { certificates: [certificate] } });
+      expect(fullSynthAnnotations(app)).toEqual([]);
+    });
+
+    test('with the wrong key is refused as a mismatch', () => {
+      const file = combined('combined-mismatch.pem', pki().bad.mismatchedKey.keyFile, pki().serverEcdsa.chainPath);
+      expect(tlsError({ chainFile: file, keyFile: file })).toMatch(/^\[stack\/mx\/Tls\] \[pki-key-mismatch\]/);
+    });
+
+    test('with the key after the chain is refused: smtpd_tls_chain_files wants the key first', () => {
+      const file = combined('combined-key-last.pem', pki().serverEcdsa.chainPath, pki().serverEcdsa.keyPath);
+      const e = errorOf(() => ServerCertificate.fromFiles({ chainFile: file, keyFile: file }));
+      expect(e.message).toBe(`combined key and chain file ${file} (chainFile = keyFile) holds its key after a certificate; smtpd_tls_chain_files needs one private key followed by its chain: put the key first, one key per file, or pass separate chainFile and keyFile`);
+      expectNoKeyMaterial(e.message, pki().serverEcdsa.keyPath);
+    });
+
+    test('with two keys is refused', () => {
+      const file = combined('combined-two-keys.pem', pki().serverEcdsa.keyPath, pki().serverRsa.keyPath, pki().serverEcdsa.chainPath);
+      expect(errorOf(() => ServerCertificate.fromFiles({ chainFile: file, keyFile: file })).message).toContain('holds 2 private keys');
+    });
+
+    test('a chain file holding a key next to a separate keyFile is refused, naming keyFile', () => {
+      const file = combined('chain-plus-key.pem', pki().serverEcdsa.chainPath, pki().serverEcdsa.keyPath);
+      const e = errorOf(() => ServerCertificate.fromFiles({ chainFile: file, keyFile: pki().serverEcdsa.keyPath }));
+      expect(e.message).toBe(`certificate chain ${file} holds a private key, which would be uploaded as public content: pass the same file as keyFile too (a combined file, uploaded as a secret), or remove the key from chainFile`);
+    });
+  });
 });
 
 describe('client certificates and CAs', () => {

@@ -7,6 +7,7 @@ import { Testing } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ffdheGroupPem } from '../../lib/pki/dh';
 import {
   ClientIdentity,
   DhParameters,
@@ -320,7 +321,8 @@ describe('warnings are cdktf annotations, not errors', () => {
 describe('factories refuse values that can never work, before any construct exists', () => {
   test.each([
     ['DhParameters.ffdhe(1024)', () => DhParameters.ffdhe(1024), 'DhParameters.ffdhe(1024): RFC 7919 defines 2048, 3072 and 4096 bits'],
-    ['DhParameters.fromPem without a DH block', () => DhParameters.fromPem('-----BEGIN CERTIFICATE-----'), 'DhParameters.fromPem needs a PEM "DH PARAMETERS" block'],
+    ['DhParameters.fromPem without a DH block', () => DhParameters.fromPem('-----BEGIN CERTIFICATE-----'), 'DhParameters.fromPem is not valid PEM: PEM block 1 has a BEGIN line but no matching END line'],
+    ['DhParameters.fromPem with a certificate next to the DH block', () => DhParameters.fromPem(`${ffdheGroupPem(2048)}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`), 'DhParameters.fromPem must hold exactly one PEM "DH PARAMETERS" block, not DH PARAMETERS, CERTIFICATE: generate one with openssl dhparam'],
     ['ClientIdentity.fromFingerprint with a colon-less value', () => ClientIdentity.fromFingerprint('ABCDEF', 'x'), 'fingerprint "ABCDEF" of client "x" is not hex pairs joined by \':\' (e.g. D7:04:2F:...)'],
   ])('%s', (_name, create, message) => {
     expect(errorOf(create).message).toBe(message);

@@ -96,6 +96,8 @@ const CASES: readonly RuleCase[] = [
   // --- trusted networks ------------------------------------------------------------------------------------------
   { rule: 'trusted-network-too-broad', severity: E, mutation: 'trustedNetworks 0.0.0.0/0', spec: server({ trustedNetworks: ['0.0.0.0/0'] }), shows: ['"0.0.0.0/0"', 'prefix /0', 'open relay'], fix: 'PostfixServer trustedNetworks' },
   { rule: 'trusted-network-public', severity: W, mutation: 'trustedNetworks 8.8.8.0/24', spec: server({ trustedNetworks: ['8.8.8.0/24'] }), shows: ['"8.8.8.0/24"', 'not a private range'], fix: 'ClientCertPolicy relayClients' },
+  { rule: 'parameter-value-type', severity: E, mutation: 'smtpd_helo_required = maybe (not a boolean)', spec: server({ additionalParameters: [{ name: 'smtpd_helo_required', value: 'maybe' }] }), shows: ['smtpd_helo_required = "maybe"', 'a boolean: yes or no'], fix: 'additionalParameters.smtpd_helo_required' },
+  { rule: 'maillog-file-prefix', severity: E, mutation: "maillogFile '/dev/stderr'", spec: server({ maillogFile: '/dev/stderr' }), shows: ['"/dev/stderr"', '/var, /dev/stdout'], fix: "maillogFile '/dev/stdout'" },
   { rule: 'managed-parameter', severity: E, mutation: 'smtpd_tls_security_level set by hand', spec: server({ additionalParameters: [{ name: 'smtpd_tls_security_level', value: 'encrypt' }] }), shows: ['smtpd_tls_security_level'], fix: 'TlsServer securityLevel' },
 ];
 

@@ -135,8 +135,10 @@ export const EVERY_PROP_AT_ONCE: ConstructCase = {
     listenAddress: fc.option(mostlyValid(validListenAddress), { nil: undefined }),
     localDomains: listOf(mostlyValid(validHostname), 2),
     trustedNetworks: listOf(mostlyValid(fc.constantFrom('127.0.0.0/8', '192.0.2.0/24', '[::1]/128', '[2001:db8::]/32')), 2),
-    maillogFile: fc.option(mostlyValid(validAbsolutePath), { nil: undefined }),
-    additionalParameters: additional(mostlyValid(fc.constantFrom('smtpd_banner', 'message_size_limit', 'notify_classes', 'disable_vrfy_command')), mostlyValid(validText)),
+    // Valid log files are within maillog_file_prefixes (/var, /dev/stdout).
+    maillogFile: fc.option(mostlyValid(validAbsolutePath.map((p) => (p.startsWith('/var/') || p === '/dev/stdout' ? p : `/var/log${p}`))), { nil: undefined }),
+    // Parameters whose values are free text (typed values are checked by test/lib/parameter-types.test.ts).
+    additionalParameters: additional(mostlyValid(fc.constantFrom('smtpd_banner', 'notify_classes', 'mail_name', 'smtpd_reject_footer')), mostlyValid(validText)),
     excludeCiphers: listOf(mostlyValid(validCipher), 2),
     mandatoryExcludeCiphers: listOf(mostlyValid(validCipher), 2),
     relayClients: fc.option(fc.array(fc.record({ fingerprint: mostlyValid(validFingerprint), name: mostlyValid(validClientName) }), { maxLength: 2 }), {

@@ -1,4 +1,4 @@
-import { App, Lazy, TerraformStack } from 'cdktf';
+import { App, ref, TerraformStack, Token } from 'cdktf';
 import { isIP } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -72,7 +72,7 @@ function deployTimeCertificate(): ServerCertificate {
   // A deploy-time key (a token): the certificate is not read at synth, so any hostname can be tried.
   return ServerCertificate.fromDeployTimePem({
     chainPem: 'CHAIN',
-    privateKeyPem: Lazy.stringValue({ produce: () => 'KEY' }),
+    privateKeyPem: Token.asString(ref('tls_private_key.property.private_key_pem')),
     algorithm: KeyAlgorithm.ECDSA,
   });
 }
