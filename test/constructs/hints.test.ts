@@ -51,10 +51,10 @@ const CONSTRUCTS = ['PostfixServer', 'TlsServer', 'ClientCertPolicy', 'SessionCa
 /** What a user can set on a construct: its props, plus its own public members. */
 const settable = (construct: string): Set<string> => new Set([...(MEMBERS.get(`${construct}Props`) ?? []), ...(MEMBERS.get(construct) ?? [])]);
 const ANY_NAME = new Set([...MEMBERS.values()].flatMap((names) => [...names]));
-/** camelCase words of X.509 and OpenSSL that messages and enum values use; they are not hints. */
+/** camelCase words of X.509, OpenSSL and cdktf (a context key) that literals use; they are not hints. */
 const DOMAIN_WORDS = new Set([
   'digitalSignature', 'keyEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'serverAuth', 'clientAuth', 'codeSigning',
-  'emailProtection', 'anyExtendedKeyUsage', 'subjectAltName', 'basicConstraints', 'cA', 'aNULL', 'kRSA',
+  'emailProtection', 'anyExtendedKeyUsage', 'subjectAltName', 'basicConstraints', 'cA', 'aNULL', 'kRSA', 'cdktfVersion',
 ]);
 
 /** Text of every string and template literal in the pure core and the constructs. */
