@@ -10,7 +10,7 @@ const common = {
 module.exports = {
   testTimeout: 30000,
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/test'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/', '<rootDir>/test/hardening/(relay-matrix|load)\\.test\\.ts$'] },
+    { ...common, displayName: 'unit', roots: ['<rootDir>/test'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/', '<rootDir>/test/hardening/(relay-matrix|relay-oracle|load)\\.test\\.ts$'] },
     // Live Postfix containers and real TLS clients; each file sets its own (longer) hook timeouts.
     {
       ...common,
