@@ -46,10 +46,12 @@ const PORTS_PER_CONFIG = 4;
  * Configurations starting or running at once. A container is healthy at the earliest at its first healthcheck
  * (interval 10 s); its start-up cost is the entrypoint's checks (about 1300 short processes).
  */
-const PARALLEL = 8;
+const PARALLEL = 4;
+/** Several entrypoints share the cores while they start: more time than the harness's default 60 s. */
+const HEALTH_TIMEOUT_MS = 180_000;
 /** Property-generated configurations that render, taken per arbitrary (in sample order, fixed seed). */
-const PER_CONSTRUCT_CASE = 8;
-const EVERY_PROP = 110;
+const PER_CONSTRUCT_CASE = 6;
+const EVERY_PROP = 60;
 const SAMPLE_SEED_OFFSET = 9;
 
 /** What a configuration grants to SOURCE's probes, read from its props. */
@@ -248,7 +250,7 @@ describeWithDocker('relay oracle: every configuration the suite builds, live, pr
     }
     try {
       try {
-        await harness.up();
+        await harness.up({ healthTimeoutMs: HEALTH_TIMEOUT_MS });
       } catch (e) {
         return { config, status: 'not started', reason: firstLine(e), rows: [] };
       }
@@ -299,7 +301,7 @@ describeWithDocker('relay oracle: every configuration the suite builds, live, pr
     expect(refusedGrants.map((r) => `[${r.config.source}] ${r.config.id} / ${r.listener} / ${r.probe}: ${r.outcome.step} ${r.outcome.code} ${r.outcome.text}`)).toEqual([]);
     expect(rows.filter((r) => r.intended && r.outcome.relayed).length).toBeGreaterThan(0);
     // Hundreds of configurations, and most probes reach the RCPT they are about.
-    expect(probed.length).toBeGreaterThanOrEqual(300);
+    expect(probed.length).toBeGreaterThanOrEqual(200);
     expect(rows.filter((r) => r.outcome.step === 'rcpt').length).toBeGreaterThan(rows.length / 2);
   }, 900_000);
 });
