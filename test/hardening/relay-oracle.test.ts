@@ -46,7 +46,7 @@ const PORTS_PER_CONFIG = 4;
  * Configurations starting or running at once. A container is healthy at the earliest at its first healthcheck
  * (interval 10 s); its start-up cost is the entrypoint's checks (about 1300 short processes).
  */
-const PARALLEL = 4;
+const PARALLEL = 6;
 /** Several entrypoints share the cores while they start: more time than the harness's default 60 s. */
 const HEALTH_TIMEOUT_MS = 180_000;
 /** Property-generated configurations that render, taken per arbitrary (in sample order, fixed seed). */
@@ -254,15 +254,19 @@ describeWithDocker('relay oracle: every configuration the suite builds, live, pr
       } catch (e) {
         return { config, status: 'not started', reason: firstLine(e), rows: [] };
       }
-      const rows: ProbeRow[] = [];
-      for (const listener of server.listeners()) {
+      // Every probe of every listener at once: each is bounded by the client's timeouts, so one server whose
+      // smtpd cannot start costs one timeout, not one per probe.
+      const probes = server.listeners().flatMap((listener) => {
         const submission = listener.port === base ? undefined : listener.port - base - 1;
-        for (const probe of PROBES) {
+        const where = submission === undefined ? 'smtp' : `submission ${submission}${listener.implicitTls ? ' (wrapper)' : ''}`;
+        return PROBES.flatMap((probe) => {
           const a = attempt(probe, listener.port, listener.implicitTls);
-          if (!a) continue;
-          rows.push({ config, listener: submission === undefined ? 'smtp' : `submission ${listener.port - base - 1}${listener.implicitTls ? ' (wrapper)' : ''}`, probe, intended: intended(config.intent, submission, probe), outcome: await tryRelay(a) });
-        }
-      }
+          return a ? [{ where, probe, a, granted: intended(config.intent, submission, probe) }] : [];
+        });
+      });
+      const rows = await Promise.all(
+        probes.map(async ({ where, probe, a, granted }): Promise<ProbeRow> => ({ config, listener: where, probe, intended: granted, outcome: await tryRelay(a) })),
+      );
       return { config, status: 'probed', rows };
     } finally {
       await harness.destroy();

@@ -36,15 +36,24 @@ export class SmtpSession {
     const timeoutMs = options.timeoutMs ?? 15_000;
     // localAddress: the client's source address (e.g. 127.0.0.2, a loopback address no test server trusts).
     const local = options.localAddress !== undefined ? { localAddress: options.localAddress } : {};
+    // Bounded: a server whose smtpd cannot start (master throttles it) accepts the connection and never answers.
+    const bounded = <S extends Socket>(s: S, resolve: (s: S) => void, reject: (e: Error) => void): void => {
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`no ${options.implicitTls ? 'TLS handshake' : 'connection'} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      s.once(options.implicitTls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+    };
     const socket = options.implicitTls
-      ? await new Promise<TLSSocket>((resolve, reject) => {
-          const s = tlsConnect({ host: HOST, port, servername: undefined, ...local, ...options.implicitTls }, () => resolve(s));
-          s.once('error', reject);
-        })
-      : await new Promise<Socket>((resolve, reject) => {
-          const s = netConnect({ host: HOST, port, ...local }, () => resolve(s));
-          s.once('error', reject);
-        });
+      ? await new Promise<TLSSocket>((resolve, reject) => bounded(tlsConnect({ host: HOST, port, servername: undefined, ...local, ...options.implicitTls }), resolve, reject))
+      : await new Promise<Socket>((resolve, reject) => bounded(netConnect({ host: HOST, port, ...local }), resolve, reject));
     const session = new SmtpSession(socket, timeoutMs);
     session.banner = await session.read();
     return session;
@@ -180,8 +189,18 @@ export class SmtpSession {
     const plain = this.socket;
     plain.removeAllListeners('data');
     const secure = await new Promise<TLSSocket>((resolve, reject) => {
-      const s = tlsConnect({ socket: plain, rejectUnauthorized: false, ...options }, () => resolve(s));
-      s.once('error', reject);
+      const timer = setTimeout(() => {
+        plain.destroy();
+        reject(new Error(`no TLS handshake within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      const s = tlsConnect({ socket: plain, rejectUnauthorized: false, ...options }, () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
     });
     this.socket = secure;
     this.attach(secure);
