@@ -10,7 +10,7 @@ const common = {
 module.exports = {
   testTimeout: 30000,
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/test'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/', '<rootDir>/test/consumer/', '<rootDir>/test/hardening/(relay-matrix|load)\\.test\\.ts$'] },
+    { ...common, displayName: 'unit', roots: ['<rootDir>/test'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/', '<rootDir>/test/consumer/', '<rootDir>/test/hardening/(relay-matrix|relay-oracle|load)\\.test\\.ts$'] },
     // The packed library in a fresh cdktf app (npm registry installs, cdktf synth, the app's own jest).
     { ...common, displayName: 'consumer', roots: ['<rootDir>/test/consumer'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumer/app/'] },
     // Live Postfix containers and real TLS clients; each file sets its own (longer) hook timeouts.

@@ -21,7 +21,7 @@ import { App, TerraformStack } from 'cdktf';
 import { ClientCertPolicy, ClientIdentity, PostfixServer, SecurityLevel, ServerCertificate, SubmissionMode, SubmissionPort, TlsServer } from '../../index';
 import { certificateFingerprint } from '../../lib/pki/fingerprint';
 import type { CertificateFiles } from '../../lib/pki/local-pki';
-import { SmtpSession } from '../integration/clients';
+import { RelayOutcome as Outcome, tryRelay } from '../integration/clients';
 import { describeWithDocker } from '../integration/docker-available';
 import { LOOPBACK, LiveStack, TempDir, testContainer, TestPki, testServer } from '../integration/stacks';
 
@@ -36,48 +36,6 @@ const PORTS: Record<Port, number> = { fp: FP.smtp, 'fp-required': FP.submission,
 interface Client {
   readonly files: CertificateFiles;
   readonly tls: ConnectionOptions;
-}
-
-/** One attempt: how far the client got and what RCPT (or the refusing step) answered. */
-interface Outcome {
-  readonly relayed: boolean;
-  /** Step that gave the final answer: rcpt, mail, ehlo, tls. */
-  readonly step: string;
-  readonly code: number;
-  readonly text: string;
-}
-
-/** EHLO, optional STARTTLS (+ client certificate), EHLO, MAIL, RCPT to a remote domain; never DATA. */
-async function tryRelay(port: number, tls: boolean, certificate?: Client): Promise<Outcome> {
-  const session = await SmtpSession.open(port);
-  try {
-    await session.ehlo();
-    if (tls) {
-      try {
-        await session.startTls(certificate?.tls ?? {});
-      } catch (e) {
-        return { relayed: false, step: 'tls', code: 0, text: (e as Error).message.split('\n')[0] };
-      }
-    }
-    const steps: [string, string][] = [
-      ['ehlo', 'EHLO client.test'],
-      ['mail', 'MAIL FROM:<sender@client.test>'],
-      ['rcpt', `RCPT TO:<${REMOTE}>`],
-    ];
-    for (const [step, command] of tls ? steps : steps.slice(1)) {
-      let reply;
-      try {
-        reply = await session.command(command);
-      } catch (e) {
-        // A TLS 1.3 server rejects a client certificate after the client already finished its handshake.
-        return { relayed: false, step, code: 0, text: (e as Error).message.split('\n')[0] };
-      }
-      if (step === 'rcpt' || reply.code !== 250) return { relayed: step === 'rcpt' && reply.code === 250, step, code: reply.code, text: reply.text };
-    }
-    throw new Error('unreachable');
-  } finally {
-    await session.quit();
-  }
 }
 
 interface Case {
@@ -222,7 +180,7 @@ describeWithDocker('relay safety matrix (live Postfix)', () => {
     for (const c of CASES) {
       const container = c.port === 'all' ? ALL.name : FP.name;
       const before = (await live.harness.logs(container)).length;
-      const outcome = await tryRelay(PORTS[c.port], c.tls, c.client ? clients[c.client] : undefined);
+      const outcome = await tryRelay({ port: PORTS[c.port], recipient: REMOTE, startTls: c.tls, tlsOptions: c.client ? clients[c.client].tls : undefined });
       // The TLS summary line says whether Postfix saw the certificate as Trusted, Untrusted or Anonymous.
       const trust = c.tls ? (/(Anonymous|Trusted|Untrusted) TLS connection established/.exec((await live.harness.logs(container)).slice(before))?.[1] ?? 'no TLS line') : '-';
       rows.push({ c, outcome, trust });

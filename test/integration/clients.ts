@@ -29,17 +29,31 @@ export class SmtpSession {
    * Connects and reads the banner. With `implicitTls`, TLS starts with the first byte (port 465) and the
    * banner is read inside TLS.
    */
-  public static async open(port: number, options: { implicitTls?: ConnectionOptions; timeoutMs?: number } = {}): Promise<SmtpSession> {
+  public static async open(
+    port: number,
+    options: { implicitTls?: ConnectionOptions; timeoutMs?: number; localAddress?: string } = {},
+  ): Promise<SmtpSession> {
     const timeoutMs = options.timeoutMs ?? 15_000;
+    // localAddress: the client's source address (e.g. 127.0.0.2, a loopback address no test server trusts).
+    const local = options.localAddress !== undefined ? { localAddress: options.localAddress } : {};
+    // Bounded: a server whose smtpd cannot start (master throttles it) accepts the connection and never answers.
+    const bounded = <S extends Socket>(s: S, resolve: (s: S) => void, reject: (e: Error) => void): void => {
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`no ${options.implicitTls ? 'TLS handshake' : 'connection'} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      s.once(options.implicitTls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+    };
     const socket = options.implicitTls
-      ? await new Promise<TLSSocket>((resolve, reject) => {
-          const s = tlsConnect({ host: HOST, port, servername: undefined, ...options.implicitTls }, () => resolve(s));
-          s.once('error', reject);
-        })
-      : await new Promise<Socket>((resolve, reject) => {
-          const s = netConnect({ host: HOST, port }, () => resolve(s));
-          s.once('error', reject);
-        });
+      ? await new Promise<TLSSocket>((resolve, reject) => bounded(tlsConnect({ host: HOST, port, servername: undefined, ...local, ...options.implicitTls }), resolve, reject))
+      : await new Promise<Socket>((resolve, reject) => bounded(netConnect({ host: HOST, port, ...local }), resolve, reject));
     const session = new SmtpSession(socket, timeoutMs);
     session.banner = await session.read();
     return session;
@@ -175,8 +189,18 @@ export class SmtpSession {
     const plain = this.socket;
     plain.removeAllListeners('data');
     const secure = await new Promise<TLSSocket>((resolve, reject) => {
-      const s = tlsConnect({ socket: plain, rejectUnauthorized: false, ...options }, () => resolve(s));
-      s.once('error', reject);
+      const timer = setTimeout(() => {
+        plain.destroy();
+        reject(new Error(`no TLS handshake within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      const s = tlsConnect({ socket: plain, rejectUnauthorized: false, ...options }, () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
     });
     this.socket = secure;
     this.attach(secure);
@@ -222,6 +246,95 @@ export class SmtpSession {
 
   public dump(): string {
     return `--- SMTP transcript ---\n${this.transcript.join('\n')}`;
+  }
+}
+
+/** One relay attempt: how the client connects and what it presents before MAIL and RCPT. */
+export interface RelayAttempt {
+  readonly port: number;
+  /** An address at a domain the server is not the destination of. */
+  readonly recipient: string;
+  /** STARTTLS after the first EHLO; 'if-offered': only when the EHLO reply lists STARTTLS. */
+  readonly startTls?: boolean | 'if-offered';
+  /** TLS from the first byte (wrapper mode, 465); the options are used for that handshake. */
+  readonly implicitTls?: boolean;
+  /** TLS client options (client certificate, ciphers). */
+  readonly tlsOptions?: ConnectionOptions;
+  /** AUTH PLAIN with these credentials before MAIL (the answer is recorded; MAIL and RCPT follow either way). */
+  readonly auth?: { readonly user: string; readonly password: string };
+  /** Source address of the connection. */
+  readonly localAddress?: string;
+}
+
+/** How far a relay attempt got and what answered it. */
+export interface RelayOutcome {
+  /** RCPT TO the outside recipient was answered 250. */
+  readonly relayed: boolean;
+  /** Step that gave the final answer: connect, banner, ehlo, tls, auth, mail, rcpt. */
+  readonly step: string;
+  readonly code: number;
+  readonly text: string;
+  /** Whether TLS was active when MAIL was sent. */
+  readonly tls: boolean;
+  /** The reply to AUTH, when attempted. */
+  readonly authCode?: number;
+}
+
+/** EHLO, optional STARTTLS (+ client certificate), EHLO, optional AUTH, MAIL, RCPT to `recipient`; never DATA. */
+export async function tryRelay(attempt: RelayAttempt): Promise<RelayOutcome> {
+  const refused = (step: string, e: unknown, tls = false): RelayOutcome => ({ relayed: false, step, code: 0, text: (e as Error).message.split('\n')[0], tls });
+  let session: SmtpSession;
+  try {
+    session = await SmtpSession.open(attempt.port, {
+      localAddress: attempt.localAddress,
+      ...(attempt.implicitTls ? { implicitTls: { rejectUnauthorized: false, ...attempt.tlsOptions } } : {}),
+    });
+  } catch (e) {
+    return refused(attempt.implicitTls ? 'tls' : 'connect', e);
+  }
+  try {
+    if (session.banner.code !== 220) return { relayed: false, step: 'banner', code: session.banner.code, text: session.banner.text, tls: session.tls !== undefined };
+    let authCode: number | undefined;
+    let offersStartTls = false;
+    const steps: [string, () => Promise<SmtpReply>][] = [['ehlo', async () => {
+      const reply = await session.command('EHLO client.test');
+      offersStartTls = reply.lines.slice(1).some((l) => /^STARTTLS$/i.test(l.trim()));
+      return reply;
+    }]];
+    if (attempt.startTls) {
+      steps.push(
+        ['tls', async () => {
+          if (attempt.startTls === true || offersStartTls) await session.startTls(attempt.tlsOptions ?? {});
+          return { code: 220, lines: [], text: 'TLS established' };
+        }],
+        ['ehlo', () => session.command('EHLO client.test')],
+      );
+    }
+    if (attempt.auth) {
+      const token = Buffer.from(`\0${attempt.auth.user}\0${attempt.auth.password}`).toString('base64');
+      steps.push(['auth', async () => {
+        const reply = await session.command(`AUTH PLAIN ${token}`);
+        authCode = reply.code;
+        // The answer to AUTH is recorded; the attempt goes on to MAIL and RCPT whatever it was.
+        return { ...reply, code: 250 };
+      }]);
+    }
+    steps.push(['mail', () => session.command('MAIL FROM:<sender@client.test>')], ['rcpt', () => session.command(`RCPT TO:<${attempt.recipient}>`)]);
+    for (const [step, send] of steps) {
+      let reply: SmtpReply;
+      try {
+        reply = await send();
+      } catch (e) {
+        // A TLS 1.3 server rejects a client certificate after the client already finished its handshake.
+        return { ...refused(step, e, session.tls !== undefined), authCode };
+      }
+      if (step === 'rcpt' || reply.code !== (step === 'tls' ? 220 : 250)) {
+        return { relayed: step === 'rcpt' && reply.code === 250, step, code: reply.code, text: reply.text, tls: session.tls !== undefined, authCode };
+      }
+    }
+    throw new Error('unreachable');
+  } finally {
+    await session.quit();
   }
 }
 

@@ -72,15 +72,20 @@ export interface TestServerProps extends Omit<PostfixServerProps, 'listenAddress
   readonly port?: number;
 }
 
+/** `props` with the SMTP service on 127.0.0.1:`port` (unless smtpService is false) and NO_OUTBOUND_DELIVERY added. */
+export function onLoopback<P extends Partial<PostfixServerProps>>(props: P, port: number | undefined): P {
+  return {
+    ...props,
+    ...(props.smtpService !== false ? { smtpPort: port, listenAddress: LOOPBACK } : {}),
+    additionalParameters: { ...(props.additionalParameters ?? {}), ...NO_OUTBOUND_DELIVERY },
+  };
+}
+
 /** A PostfixServer on 127.0.0.1 that can never deliver to another host. */
 export function testServer(scope: TerraformStack, id: string, props: TestServerProps): PostfixServer {
-  const { port, additionalParameters, ...rest } = props;
+  const { port, ...rest } = props;
   if (props.smtpService !== false && port === undefined) throw new Error(`test server ${id} needs a port`);
-  return new PostfixServer(scope, id, {
-    ...rest,
-    ...(props.smtpService !== false ? { smtpPort: port, listenAddress: LOOPBACK } : {}),
-    additionalParameters: { ...(additionalParameters ?? {}), ...NO_OUTBOUND_DELIVERY },
-  });
+  return new PostfixServer(scope, id, onLoopback<PostfixServerProps>(rest, port));
 }
 
 /** A synthesized test app: its stack JSON path and the directory to remove afterwards. */

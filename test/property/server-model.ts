@@ -1,4 +1,5 @@
 import { App, ref, TerraformStack, Token } from 'cdktf';
+import { Construct } from 'constructs';
 import { isIP } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -95,21 +96,28 @@ function saslBackend(sasl: Config['sasl']): SaslBackend {
   return sasl.path === undefined ? SaslBackend.cyrus() : SaslBackend.cyrus(sasl.path);
 }
 
-/** Builds the constructs and renders; every throw (construct or render time) propagates. */
-export function renderConfig(config: Config): Rendered {
-  const app = new App({ outdir: OUTDIR, skipValidation: true });
-  const stack = new TerraformStack(app, 'stack');
-  const server = new PostfixServer(stack, 'mx', {
+/** Where `buildConfig` puts the services instead of the config's own addresses (the relay oracle's loopback ports). */
+export interface Placement {
+  readonly address: string;
+  readonly smtpPort: number;
+  readonly submissionPort: number;
+  /** Merged over the config's additionalParameters (e.g. NO_OUTBOUND_DELIVERY). */
+  readonly additionalParameters: Readonly<Record<string, string>>;
+}
+
+/** Builds the constructs of `config` under `scope` with `certificate`; every throw propagates. */
+export function buildConfig(scope: Construct, config: Config, certificate: ServerCertificate, placement?: Placement): PostfixServer {
+  const server = new PostfixServer(scope, 'mx', {
     hostname: config.hostname,
-    ...(config.listenAddress !== undefined ? { listenAddress: config.listenAddress } : {}),
+    ...(placement ? { listenAddress: placement.address, smtpPort: placement.smtpPort } : config.listenAddress !== undefined ? { listenAddress: config.listenAddress } : {}),
     localDomains: [...config.localDomains],
     trustedNetworks: [...config.trustedNetworks],
     ...(config.maillogFile !== undefined ? { maillogFile: config.maillogFile } : {}),
     sasl: saslBackend(config.sasl),
-    additionalParameters: Object.fromEntries(config.additionalParameters),
+    additionalParameters: { ...Object.fromEntries(config.additionalParameters), ...placement?.additionalParameters },
   });
   new TlsServer(server, 'Tls', {
-    certificates: [deployTimeCertificate()],
+    certificates: [certificate],
     excludeCiphers: [...config.excludeCiphers],
     mandatoryExcludeCiphers: [...config.mandatoryExcludeCiphers],
   });
@@ -122,9 +130,16 @@ export function renderConfig(config: Config): Rendered {
   });
   new SessionCache(server, 'SessionCache', { store: sessionStore(config.sessionStore) });
   new SubmissionPort(server, 'Submission', {
-    ...(config.submissionListenAddress !== undefined ? { listenAddress: config.submissionListenAddress } : {}),
+    ...(placement ? { listenAddress: placement.address, port: placement.submissionPort } : config.submissionListenAddress !== undefined ? { listenAddress: config.submissionListenAddress } : {}),
     requireClientCertificate: config.certSubmission,
   });
+  return server;
+}
+
+/** Builds the constructs and renders; every throw (construct or render time) propagates. */
+export function renderConfig(config: Config): Rendered {
+  const app = new App({ outdir: OUTDIR, skipValidation: true });
+  const server = buildConfig(new TerraformStack(app, 'stack'), config, deployTimeCertificate());
   const rendered = server.render();
   return {
     mainCf: rendered.mainCf,
