@@ -49,9 +49,13 @@ const PORTS_PER_CONFIG = 4;
 const PARALLEL = 6;
 /** Several entrypoints share the cores while they start: more time than the harness's default 60 s. */
 const HEALTH_TIMEOUT_MS = 180_000;
-/** Property-generated configurations that render, taken per arbitrary (in sample order, fixed seed). */
-const PER_CONSTRUCT_CASE = 6;
-const EVERY_PROP = 60;
+/**
+ * Property-generated configurations that render, taken per arbitrary (in sample order, fixed seed). Sized
+ * so the whole oracle stays within about ten minutes on the 2-core CI machine (a configuration costs about
+ * six seconds there: synth, container start, healthcheck, probes).
+ */
+const PER_CONSTRUCT_CASE = 2;
+const EVERY_PROP = 12;
 const SAMPLE_SEED_OFFSET = 9;
 
 /** What a configuration grants to SOURCE's probes, read from its props. */
@@ -304,8 +308,8 @@ describeWithDocker('relay oracle: every configuration the suite builds, live, pr
     // The probes can see a relay: every grant the props make to these clients is honoured live.
     expect(refusedGrants.map((r) => `[${r.config.source}] ${r.config.id} / ${r.listener} / ${r.probe}: ${r.outcome.step} ${r.outcome.code} ${r.outcome.text}`)).toEqual([]);
     expect(rows.filter((r) => r.intended && r.outcome.relayed).length).toBeGreaterThan(0);
-    // Hundreds of configurations, and most probes reach the RCPT they are about.
-    expect(probed.length).toBeGreaterThanOrEqual(200);
+    // Well over a hundred configurations, and most probes reach the RCPT they are about.
+    expect(probed.length).toBeGreaterThanOrEqual(120);
     expect(rows.filter((r) => r.outcome.step === 'rcpt').length).toBeGreaterThan(rows.length / 2);
-  }, 900_000);
+  }, 1_500_000);
 });
