@@ -17,6 +17,7 @@ import {
 import type { BenchPki, PlainServer } from './synth-plain-app';
 
 const serverHostname = (i: number): string => `mx${i}.bench.example.com`;
+export const publishAddress = (i: number): string => `127.1.${i >> 8}.${i & 255}`;
 
 /** N servers built with the library's constructs, like the example MX. */
 export function libraryApp(outdir: string, count: number, pki: BenchPki): App {
@@ -34,7 +35,8 @@ export function libraryApp(outdir: string, count: number, pki: BenchPki): App {
     new SessionCache(server, 'Sessions', { timeoutSeconds: 3600 });
     new SubmissionPort(server, 'Submission', { saslAuthentication: false, requireClientCertificate: true });
     new SubmissionPort(server, 'Submissions', { mode: SubmissionMode.WRAPPER, saslAuthentication: false, requireClientCertificate: true });
-    new PostfixContainer(stack, `mx${i}Container`, { server, image });
+    // One loopback address per server: containers of one stack may not publish the same host socket.
+    new PostfixContainer(stack, `mx${i}Container`, { server, image, publishAddress: publishAddress(i) });
   }
   return app;
 }
@@ -44,5 +46,5 @@ export function plainServersFrom(app: App): PlainServer[] {
   return app.node
     .findAll()
     .filter((c): c is PostfixServer => PostfixServer.isPostfixServer(c))
-    .map((s) => ({ name: s.node.id, files: s.files(), ports: s.listeners().map((l) => l.port) }));
+    .map((s, i) => ({ name: s.node.id, files: s.files(), ports: s.listeners().map((l) => l.port), address: publishAddress(i) }));
 }

@@ -21,6 +21,8 @@ export interface PlainServer {
   readonly name: string;
   readonly files: readonly DeployFile[];
   readonly ports: readonly number[];
+  /** Host address the ports are published on. */
+  readonly address: string;
 }
 
 /** The same docker resources written by hand with plain cdktf: no validation, no rendering. */
@@ -36,7 +38,7 @@ export function plainApp(outdir: string, servers: readonly PlainServer[]): App {
       image: image.imageId,
       restart: 'unless-stopped',
       mustRun: true,
-      ports: server.ports.map((port) => ({ internal: port, external: port, ip: '0.0.0.0' })),
+      ports: server.ports.map((port) => ({ internal: port, external: port, ip: server.address })),
       volumes: [{ volumeName: volume.name, containerPath: '/var/spool/postfix' }],
       healthcheck: { test: ['CMD', '/usr/local/bin/healthcheck.sh', '25', 'plain'], interval: '10s', timeout: '8s', startPeriod: '5s', retries: 3 },
       upload: server.files.map((f) =>

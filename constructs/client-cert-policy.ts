@@ -175,7 +175,8 @@ export class ClientCertPolicy extends Construct {
     const access = rules ? entries(rules.map((r) => r.client), (_c, i) => checked(this, () => accessAction(rules[i].action))) : undefined;
     const anyMode = relay !== undefined || access !== undefined || (props.permitAllClientCertificates ?? false);
     const cas = [...caFileCerts, ...capathCerts, ...deployTimeCapath];
-    const trust = analyseTrust(cas.filter((pem) => !Token.isUnresolved(pem)), systemCas());
+    // The system store (a bundle of about 150 certificates) is only read where it matters.
+    const trust = analyseTrust(cas.filter((pem) => !Token.isUnresolved(pem)), props.permitAllClientCertificates ? systemCas() : undefined);
     if (props.requireCertificates && props.askForCertificates === false) {
       throw constructError(this, 'requireCertificates implies askForCertificates: remove askForCertificates: false');
     }

@@ -50,7 +50,34 @@ const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'];
 const WILDCARD_ADDRESSES = ['0.0.0.0', '::', '[::]', '*'];
 /** Marks PostfixContainer instances across copies of the library, like PostfixServer's symbol. */
-const POSTFIX_CONTAINER_SYMBOL = Symbol.for('postfix-tls-cdktf.PostfixContainer');
+/** The PostfixContainers of a stack, kept on the stack (under a shared symbol, so copies of the library agree). */
+const CONTAINERS_OF_STACK = Symbol.for('postfix-tls-cdktf.PostfixContainers');
+type HostBinding = { readonly port: number; readonly address?: string };
+
+function containersOf(stack: TerraformStack): PostfixContainer[] {
+  const holder = stack as unknown as { [CONTAINERS_OF_STACK]?: PostfixContainer[] };
+  return (holder[CONTAINERS_OF_STACK] ??= []);
+}
+
+type IndexedBinding = { readonly binding: HostBinding; readonly container: PostfixContainer; readonly order: number };
+/** Host sockets of a stack's containers by port, built once per synth (each container checks its own). */
+const bindingIndexes = new WeakMap<PostfixContainer[], { readonly size: number; readonly byPort: Map<number, IndexedBinding[]> }>();
+function hostBindingIndex(all: PostfixContainer[]): Map<number, IndexedBinding[]> {
+  let index = bindingIndexes.get(all);
+  if (!index || index.size !== all.length) {
+    const byPort = new Map<number, IndexedBinding[]>();
+    all.forEach((container, order) => {
+      for (const binding of container._hostBindings()) {
+        const entries = byPort.get(binding.port) ?? [];
+        entries.push({ binding, container, order });
+        byPort.set(binding.port, entries);
+      }
+    });
+    index = { size: all.length, byPort };
+    bindingIndexes.set(all, index);
+  }
+  return index.byPort;
+}
 
 /** One Docker container running a `PostfixServer`, with a persistent queue volume and a healthcheck. */
 export class PostfixContainer extends Construct {
@@ -61,7 +88,7 @@ export class PostfixContainer extends Construct {
   /** @internal The Docker names this container claims in its stack. */
   public readonly _dockerNames: { readonly container: string; readonly volume: string };
   /** @internal The host sockets the container binds (known at synth). */
-  public readonly _hostBindings: () => { readonly port: number; readonly address?: string }[];
+  public readonly _hostBindings: () => HostBinding[];
 
   constructor(scope: Construct, id: string, props: PostfixContainerProps) {
     super(scope, id);
@@ -74,12 +101,11 @@ export class PostfixContainer extends Construct {
     const volumeName = props.queueVolumeName ?? `postfix-queue-${name}`;
     if (!DOCKER_NAME.test(volumeName)) throw constructError(this, `queueVolumeName ${JSON.stringify(volumeName)} is invalid: use letters, digits, '_', '.', '-'`);
     this._dockerNames = { container: name, volume: volumeName };
-    Object.defineProperty(this, POSTFIX_CONTAINER_SYMBOL, { value: true });
+    const siblings = containersOf(TerraformStack.of(this));
     // Docker refuses a second container or volume of the same name at deploy time; names that differ only in
     // case or Unicode form (K and the Kelvin sign) are refused here already, as they confuse every reader.
-    for (const other of TerraformStack.of(this).node.findAll()) {
-      if (other === this || !(POSTFIX_CONTAINER_SYMBOL in other)) continue;
-      const claimed = (other as unknown as PostfixContainer)._dockerNames;
+    for (const other of siblings) {
+      const claimed = other._dockerNames;
       if (nameKey(claimed.container) === nameKey(name)) {
         throw constructError(this, `container name ${JSON.stringify(name)} is already used by ${other.node.path} (${JSON.stringify(claimed.container)}; names are compared ignoring case and Unicode form): set a distinct containerName`);
       }
@@ -87,6 +113,7 @@ export class PostfixContainer extends Construct {
         throw constructError(this, `queue volume name ${JSON.stringify(volumeName)} is already used by ${other.node.path} (${JSON.stringify(claimed.volume)}; names are compared ignoring case and Unicode form): set a distinct queueVolumeName`);
       }
     }
+    siblings.push(this);
     const restart = props.restart ?? 'unless-stopped';
     if (!RESTART_POLICIES.includes(restart)) {
       throw constructError(this, `restart ${JSON.stringify(restart)} is not a Docker restart policy: use one of ${RESTART_POLICIES.join(', ')}`);
@@ -133,13 +160,13 @@ export class PostfixContainer extends Construct {
 
   /** Two containers of one stack cannot bind overlapping host sockets (EADDRINUSE at start): the later one is refused. */
   private checkHostPorts(): void {
-    const all = TerraformStack.of(this).node.findAll().filter((c) => POSTFIX_CONTAINER_SYMBOL in c) as unknown as PostfixContainer[];
-    for (const other of all.slice(0, all.indexOf(this))) {
-      for (const mine of this._hostBindings()) {
-        const clash = other._hostBindings().find((b) => b.port === mine.port && listenersOverlap(b.address, mine.address));
-        if (clash) {
-          throw constructError(this, `host port ${mine.address ?? '*'}:${mine.port} overlaps ${clash.address ?? '*'}:${clash.port} of ${other.node.path}, so one container cannot start (address in use): give the server another smtpPort or listenAddress, or the container another publishAddress`);
-        }
+    const all = containersOf(TerraformStack.of(this));
+    const order = all.indexOf(this);
+    const byPort = hostBindingIndex(all);
+    for (const mine of this._hostBindings()) {
+      const clash = (byPort.get(mine.port) ?? []).find((e) => e.order < order && listenersOverlap(e.binding.address, mine.address));
+      if (clash) {
+        throw constructError(this, `host port ${mine.address ?? '*'}:${mine.port} overlaps ${clash.binding.address ?? '*'}:${clash.binding.port} of ${clash.container.node.path}, so one container cannot start (address in use): give the server another smtpPort or listenAddress, or the container another publishAddress`);
       }
     }
   }
