@@ -1,7 +1,7 @@
-import { CertRequest } from '@cdktf/provider-tls/lib/cert-request';
-import { LocallySignedCert } from '@cdktf/provider-tls/lib/locally-signed-cert';
-import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
-import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
+import type * as CertRequestModule from '@cdktf/provider-tls/lib/cert-request';
+import type * as LocallySignedCertModule from '@cdktf/provider-tls/lib/locally-signed-cert';
+import type * as PrivateKeyModule from '@cdktf/provider-tls/lib/private-key';
+import type * as SelfSignedCertModule from '@cdktf/provider-tls/lib/self-signed-cert';
 import { Construct } from 'constructs';
 import { ServerCertificate } from './certificates';
 import { KeyAlgorithm } from './enums';
@@ -38,6 +38,25 @@ export interface DeployTimeKeyPair {
   readonly keyPem: string;
 }
 
+type TlsResources = typeof CertRequestModule & typeof LocallySignedCertModule & typeof PrivateKeyModule & typeof SelfSignedCertModule;
+let tlsResources: TlsResources | undefined;
+/** The tls provider's resources, loaded on first use: it is an optional peer dependency, needed only here. */
+function tls(scope: Construct): TlsResources {
+  if (!tlsResources) {
+    try {
+      tlsResources = {
+        ...(require('@cdktf/provider-tls/lib/cert-request') as typeof CertRequestModule),
+        ...(require('@cdktf/provider-tls/lib/locally-signed-cert') as typeof LocallySignedCertModule),
+        ...(require('@cdktf/provider-tls/lib/private-key') as typeof PrivateKeyModule),
+        ...(require('@cdktf/provider-tls/lib/self-signed-cert') as typeof SelfSignedCertModule),
+      };
+    } catch (e) {
+      throw constructError(scope, `DeployTimePki needs the tls provider bindings, which are not installed (${(e as Error).message.split('\n')[0]}): npm install @cdktf/provider-tls@^11`);
+    }
+  }
+  return tlsResources;
+}
+
 /**
  * A PKI generated at deploy time with the tls provider (`@cdktf/provider-tls`): root CA, optional
  * intermediate, server and client certificates. Keys live in Terraform state, never in the synthesized
@@ -55,6 +74,7 @@ export class DeployTimePki extends Construct {
     super(scope, id);
     typedProps(this, props, { withIntermediate: 'boolean', leafValidityHours: 'number' });
     this.leafValidityHours = props.leafValidityHours ?? 9528;
+    const { PrivateKey, SelfSignedCert } = tls(this);
     const rootKey = new PrivateKey(this, 'RootKey', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
     const root = new SelfSignedCert(this, 'Root', {
       privateKeyPem: rootKey.privateKeyPem,
@@ -87,6 +107,7 @@ export class DeployTimePki extends Construct {
   }
 
   private issue(id: string, issuer: DeployTimeKeyPair, algorithm: KeyAlgorithm, subject: { commonName: string }, allowedUses: string[], isCa: boolean, dnsNames?: string[]): DeployTimeKeyPair {
+    const { PrivateKey, CertRequest, LocallySignedCert } = tls(this);
     const key = new PrivateKey(this, `${id}Key`, algorithm === KeyAlgorithm.RSA ? { algorithm: 'RSA', rsaBits: 2048 } : { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
     const request = new CertRequest(this, `${id}Request`, { privateKeyPem: key.privateKeyPem, subject: [subject], dnsNames });
     const cert = new LocallySignedCert(this, id, {

@@ -84,8 +84,51 @@ function bindAddress(address: string | undefined): { family?: 4 | 6; any: boolea
 
 /** Whether two listeners on the same port would fail to bind together (EADDRINUSE). */
 export function listenersOverlap(a: string | undefined, b: string | undefined): boolean {
-  const x = bindAddress(a);
-  const y = bindAddress(b);
-  if (x.key === '*' || y.key === '*' || x.key === y.key) return true;
-  return (x.any && x.family === y.family) || (y.any && y.family === x.family);
+  const claims = new SocketClaims<true>();
+  claims.claim(0, a, true);
+  return claims.claim(0, b, true) !== undefined;
+}
+
+type Claim<T> = { readonly owner: T; readonly order: number };
+interface PortClaims<T> {
+  first?: Claim<T>;
+  everything?: Claim<T>;
+  readonly firstOfFamily: { 4?: Claim<T>; 6?: Claim<T> };
+  readonly anyOfFamily: { 4?: Claim<T>; 6?: Claim<T> };
+  readonly byKey: Map<string, Claim<T>>;
+}
+
+/**
+ * Sockets claimed in order, each checked against the earlier ones in constant time (a stack of a thousand
+ * servers would otherwise compare every pair): `*` overlaps everything on its port, `0.0.0.0`/`::` every
+ * address of their family, any other address its own spellings.
+ */
+export class SocketClaims<T> {
+  private readonly ports = new Map<number, PortClaims<T>>();
+  private count = 0;
+
+  /** Claims the socket for `owner`; returns the owner of the earliest claim it overlaps, if any. */
+  claim(port: number, address: string | undefined, owner: T): T | undefined {
+    let claims = this.ports.get(port);
+    if (!claims) this.ports.set(port, (claims = { firstOfFamily: {}, anyOfFamily: {}, byKey: new Map() }));
+    const bind = bindAddress(address);
+    const family = bind.family;
+    const candidates = [
+      claims.everything,
+      bind.key === '*' ? claims.first : undefined,
+      claims.byKey.get(bind.key),
+      family !== undefined && bind.any ? claims.firstOfFamily[family] : undefined,
+      family !== undefined ? claims.anyOfFamily[family] : undefined,
+    ].filter((c): c is Claim<T> => c !== undefined);
+    const mine = { owner, order: this.count++ };
+    claims.first ??= mine;
+    if (bind.key === '*') claims.everything ??= mine;
+    if (!claims.byKey.has(bind.key)) claims.byKey.set(bind.key, mine);
+    if (family !== undefined) {
+      claims.firstOfFamily[family] ??= mine;
+      if (bind.any) claims.anyOfFamily[family] ??= mine;
+    }
+    if (candidates.length === 0) return undefined;
+    return candidates.reduce((a, b) => (b.order < a.order ? b : a)).owner;
+  }
 }

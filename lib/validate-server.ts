@@ -1,4 +1,4 @@
-import { isPrivateNetwork, listenersOverlap, MIN_TRUSTED_PREFIX, parseNetwork } from './networks';
+import { isPrivateNetwork, MIN_TRUSTED_PREFIX, parseNetwork, SocketClaims } from './networks';
 import { listWords, parameterValueProblem } from './parameter-types';
 import { MAILLOG_FILE_PREFIXES, POSTFIX_PARAMETERS, POSTFIX_VERSION } from './postfix-parameters';
 import { RELAY_REFUSED } from './relay-parameters';
@@ -238,14 +238,12 @@ function validateSessionCache(spec: ServerSpec, out: Diagnostic[]): void {
 }
 
 function validateSubmissions(spec: ServerSpec, out: Diagnostic[]): void {
-  const listeners: { address?: string; port: number; owner: string }[] = [];
+  const listeners = new SocketClaims<{ address?: string; port: number; owner: string }>();
   const claim = (address: string | undefined, port: number, owner: string): void => {
-    for (const other of listeners) {
-      if (port === other.port && listenersOverlap(address, other.address)) {
-        out.push(error('duplicate-listener', `${owner} (${address ?? '*'}:${port}) and ${other.owner} (${other.address ?? '*'}:${other.port}) both listen on port ${port}, so one of them cannot bind: give each its own port or address`));
-      }
+    const other = listeners.claim(port, address, { address, port, owner });
+    if (other) {
+      out.push(error('duplicate-listener', `${owner} (${address ?? '*'}:${port}) and ${other.owner} (${other.address ?? '*'}:${other.port}) both listen on port ${port}, so one of them cannot bind: give each its own port or address`));
     }
-    listeners.push({ address, port, owner });
   };
   if (spec.smtp) claim(spec.smtp.listenAddress, spec.smtp.port, 'the SMTP service');
   for (const s of spec.submissions) {

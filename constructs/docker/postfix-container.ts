@@ -4,7 +4,7 @@ import { Annotations, Aspects, Fn, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { isIP } from 'node:net';
 import { nameKey } from '../../lib/names';
-import { listenersOverlap } from '../../lib/networks';
+import { SocketClaims } from '../../lib/networks';
 import { constructError, typedProps } from '../errors';
 import type { DeployFile } from '../../lib/deploy-file';
 import { deployPath } from '../deploy-path';
@@ -49,7 +49,6 @@ const QUEUE_DIRECTORY = '/var/spool/postfix';
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'];
 const WILDCARD_ADDRESSES = ['0.0.0.0', '::', '[::]', '*'];
-/** Marks PostfixContainer instances across copies of the library, like PostfixServer's symbol. */
 /** The PostfixContainers of a stack, kept on the stack (under a shared symbol, so copies of the library agree). */
 const CONTAINERS_OF_STACK = Symbol.for('postfix-tls-cdktf.PostfixContainers');
 type HostBinding = { readonly port: number; readonly address?: string };
@@ -59,24 +58,50 @@ function containersOf(stack: TerraformStack): PostfixContainer[] {
   return (holder[CONTAINERS_OF_STACK] ??= []);
 }
 
-type IndexedBinding = { readonly binding: HostBinding; readonly container: PostfixContainer; readonly order: number };
-/** Host sockets of a stack's containers by port, built once per synth (each container checks its own). */
-const bindingIndexes = new WeakMap<PostfixContainer[], { readonly size: number; readonly byPort: Map<number, IndexedBinding[]> }>();
-function hostBindingIndex(all: PostfixContainer[]): Map<number, IndexedBinding[]> {
-  let index = bindingIndexes.get(all);
-  if (!index || index.size !== all.length) {
-    const byPort = new Map<number, IndexedBinding[]>();
-    all.forEach((container, order) => {
-      for (const binding of container._hostBindings()) {
-        const entries = byPort.get(binding.port) ?? [];
-        entries.push({ binding, container, order });
-        byPort.set(binding.port, entries);
-      }
-    });
-    index = { size: all.length, byPort };
-    bindingIndexes.set(all, index);
+/** The Docker names claimed by a stack's containers, by `kind:nameKey`, indexed as containers join. */
+const nameIndexes = new WeakMap<PostfixContainer[], { indexed: number; readonly byKey: Map<string, PostfixContainer> }>();
+function claimedNames(all: PostfixContainer[]): Map<string, PostfixContainer> {
+  let index = nameIndexes.get(all);
+  if (!index) nameIndexes.set(all, (index = { indexed: 0, byKey: new Map() }));
+  for (; index.indexed < all.length; index.indexed++) {
+    const container = all[index.indexed];
+    const { container: name, volume } = container._dockerNames;
+    for (const key of [`container:${nameKey(name)}`, `volume:${nameKey(volume)}`]) if (!index.byKey.has(key)) index.byKey.set(key, container);
   }
-  return index.byPort;
+  return index.byKey;
+}
+
+/**
+ * The first host-socket clash of each container of a stack, found once per synth by claiming every
+ * container's sockets in creation order (each container's aspect reports its own).
+ */
+const socketClashes = new WeakMap<PostfixContainer[], { readonly size: number; readonly clashes: Map<PostfixContainer, HostClash> }>();
+type HostClash = { readonly mine: HostBinding; readonly theirs: HostBinding; readonly container: PostfixContainer };
+function hostSocketClashes(all: PostfixContainer[]): Map<PostfixContainer, HostClash> {
+  let found = socketClashes.get(all);
+  if (!found || found.size !== all.length) {
+    const claims = new SocketClaims<{ readonly binding: HostBinding; readonly container: PostfixContainer }>();
+    const clashes = new Map<PostfixContainer, HostClash>();
+    for (const container of all) {
+      for (const mine of container._hostBindings()) {
+        const other = claims.claim(mine.port, mine.address, { binding: mine, container });
+        if (other && other.container !== container && !clashes.has(container)) clashes.set(container, { mine, theirs: other.binding, container: other.container });
+      }
+    }
+    found = { size: all.length, clashes };
+    socketClashes.set(all, found);
+  }
+  return found.clashes;
+}
+
+/** One `filesha256()` expression per file and stack: servers often share a (wildcard) certificate's key. */
+const fileHashes = new WeakMap<TerraformStack, Map<string, string>>();
+function fileHashOf(stack: TerraformStack, source: string): string {
+  let hashes = fileHashes.get(stack);
+  if (!hashes) fileHashes.set(stack, (hashes = new Map()));
+  let hash = hashes.get(source);
+  if (hash === undefined) hashes.set(source, (hash = Fn.filesha256(source)));
+  return hash;
 }
 
 /** One Docker container running a `PostfixServer`, with a persistent queue volume and a healthcheck. */
@@ -104,14 +129,14 @@ export class PostfixContainer extends Construct {
     const siblings = containersOf(TerraformStack.of(this));
     // Docker refuses a second container or volume of the same name at deploy time; names that differ only in
     // case or Unicode form (K and the Kelvin sign) are refused here already, as they confuse every reader.
-    for (const other of siblings) {
-      const claimed = other._dockerNames;
-      if (nameKey(claimed.container) === nameKey(name)) {
-        throw constructError(this, `container name ${JSON.stringify(name)} is already used by ${other.node.path} (${JSON.stringify(claimed.container)}; names are compared ignoring case and Unicode form): set a distinct containerName`);
-      }
-      if (nameKey(claimed.volume) === nameKey(volumeName)) {
-        throw constructError(this, `queue volume name ${JSON.stringify(volumeName)} is already used by ${other.node.path} (${JSON.stringify(claimed.volume)}; names are compared ignoring case and Unicode form): set a distinct queueVolumeName`);
-      }
+    const names = claimedNames(siblings);
+    const sameName = names.get(`container:${nameKey(name)}`);
+    if (sameName) {
+      throw constructError(this, `container name ${JSON.stringify(name)} is already used by ${sameName.node.path} (${JSON.stringify(sameName._dockerNames.container)}; names are compared ignoring case and Unicode form): set a distinct containerName`);
+    }
+    const sameVolume = names.get(`volume:${nameKey(volumeName)}`);
+    if (sameVolume) {
+      throw constructError(this, `queue volume name ${JSON.stringify(volumeName)} is already used by ${sameVolume.node.path} (${JSON.stringify(sameVolume._dockerNames.volume)}; names are compared ignoring case and Unicode form): set a distinct queueVolumeName`);
     }
     siblings.push(this);
     const restart = props.restart ?? 'unless-stopped';
@@ -160,14 +185,9 @@ export class PostfixContainer extends Construct {
 
   /** Two containers of one stack cannot bind overlapping host sockets (EADDRINUSE at start): the later one is refused. */
   private checkHostPorts(): void {
-    const all = containersOf(TerraformStack.of(this));
-    const order = all.indexOf(this);
-    const byPort = hostBindingIndex(all);
-    for (const mine of this._hostBindings()) {
-      const clash = (byPort.get(mine.port) ?? []).find((e) => e.order < order && listenersOverlap(e.binding.address, mine.address));
-      if (clash) {
-        throw constructError(this, `host port ${mine.address ?? '*'}:${mine.port} overlaps ${clash.binding.address ?? '*'}:${clash.binding.port} of ${clash.container.node.path}, so one container cannot start (address in use): give the server another smtpPort or listenAddress, or the container another publishAddress`);
-      }
+    const clash = hostSocketClashes(containersOf(TerraformStack.of(this))).get(this);
+    if (clash) {
+      throw constructError(this, `host port ${clash.mine.address ?? '*'}:${clash.mine.port} overlaps ${clash.theirs.address ?? '*'}:${clash.theirs.port} of ${clash.container.node.path}, so one container cannot start (address in use): give the server another smtpPort or listenAddress, or the container another publishAddress`);
     }
   }
 
@@ -175,7 +195,7 @@ export class PostfixContainer extends Construct {
     if (file.sourcePath !== undefined) {
       // Keys travel by path only; the hash makes a changed key replace the container.
       const source = deployPath(this, file.sourcePath);
-      return { file: file.containerPath, source, sourceHash: Fn.filesha256(source) };
+      return { file: file.containerPath, source, sourceHash: fileHashOf(TerraformStack.of(this), source) };
     }
     if (file.secret && !Token.isUnresolved(file.content)) {
       throw constructError(this, `refusing to inline the secret file ${file.containerPath}: give it as a local path`);

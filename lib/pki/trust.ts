@@ -9,9 +9,9 @@ export interface TrustAnalysis {
   /** Self-signed roots: each is one trust hierarchy, whatever number of intermediates comes with it. */
   readonly hierarchies: number;
   /** Subjects of CAs that are not self-signed and whose issuers do not lead to a root of the set. */
-  readonly withoutRoot: string[];
+  readonly withoutRoot: readonly string[];
   /** Subjects of CAs whose key is in the system store, or that a CA of the system store issued. */
-  readonly inSystemStore: string[];
+  readonly inSystemStore: readonly string[];
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -33,8 +33,22 @@ function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
 
 const spki = (cert: X509Certificate): string => cert.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
 
+// Servers of one stack usually share their CAs: each distinct set is analysed once per store.
+const analyses = new WeakMap<object, Map<string, TrustAnalysis>>();
+const NO_STORE = {};
+
 /** Trust hierarchies of `pems`, CAs that chain to no root, and CAs of the system store (when it is given). */
 export function analyseTrust(pems: readonly string[], systemStore?: readonly X509Certificate[]): TrustAnalysis {
+  const store = systemStore ?? NO_STORE;
+  let cache = analyses.get(store);
+  if (!cache) analyses.set(store, (cache = new Map()));
+  const key = pems.join('\0');
+  let analysis = cache.get(key);
+  if (!analysis) cache.set(key, (analysis = Object.freeze(analyseUncached(pems, systemStore))));
+  return analysis;
+}
+
+function analyseUncached(pems: readonly string[], systemStore?: readonly X509Certificate[]): TrustAnalysis {
   const certs = pems.flatMap((pem) => parseBundle(pem));
   const unique = [...new Map(certs.map((c) => [c.fingerprint256, c])).values()];
   const roots = unique.filter((c) => issuedBy(c, c));

@@ -82,3 +82,19 @@ describe('DeployTimePki', () => {
     expect(() => pki.serverCertificate('S', ['mx.example.com'], KeyAlgorithm.DSA)).toThrow(/\[dsa\/Pki\].*DSA is obsolete/);
   });
 });
+
+describe('the tls provider is an optional peer dependency', () => {
+  test('the library loads without it, and DeployTimePki says what to install', () => {
+    jest.isolateModules(() => {
+      jest.doMock('@cdktf/provider-tls/lib/private-key', () => {
+        throw new Error("Cannot find module '@cdktf/provider-tls/lib/private-key'");
+      });
+      const library = require('../../index') as typeof import('../../index');
+      const { Testing: testing, TerraformStack: Stack } = require('cdktf') as typeof import('cdktf');
+      const stack = new Stack(testing.app(), 'no-tls');
+      expect(() => new library.DeployTimePki(stack, 'Pki')).toThrow(
+        /\[no-tls\/Pki\] DeployTimePki needs the tls provider bindings, which are not installed \(Cannot find module '@cdktf\/provider-tls\/lib\/private-key'\): npm install @cdktf\/provider-tls@\^11/,
+      );
+    });
+  });
+});
