@@ -122,12 +122,21 @@ export interface TlsServerProps {
    */
   readonly receivedHeader?: boolean;
   /**
-   * Named protocol and cipher settings.
+   * Protocols and ciphers where TLS is mandatory: every SubmissionPort, and the SMTP service at
+   * SecurityLevel.ENCRYPT (`smtpd_tls_mandatory_protocols`, `smtpd_tls_mandatory_ciphers`,
+   * `smtpd_tls_mandatory_exclude_ciphers`). Opportunistic TLS on port 25 is governed by opportunisticProfile.
    * @default TlsProfile.INTERMEDIATE
    */
   readonly profile?: TlsProfile;
   /**
-   * Lowest TLS version accepted, overriding the profile (`smtpd_tls_protocols`, `smtpd_tls_mandatory_protocols`).
+   * Protocols and ciphers of opportunistic TLS on port 25 (`smtpd_tls_protocols`, `smtpd_tls_exclude_ciphers`).
+   * Postfix's defaults accept every sender that can encrypt at all; a sender whose handshake fails with a
+   * stricter profile retries in plain text (TLS_README), so a strict profile trades weak encryption for none.
+   * @default TlsProfile.POSTFIX_DEFAULT
+   */
+  readonly opportunisticProfile?: TlsProfile;
+  /**
+   * Lowest TLS version where TLS is mandatory, overriding the profile (`smtpd_tls_mandatory_protocols`).
    * @default - the profile's floor
    */
   readonly minimumProtocol?: TlsProtocol;
@@ -189,8 +198,10 @@ export class TlsServer extends Construct {
     if (props.useTls !== undefined && props.enforceTls !== undefined) {
       throw constructError(this, 'useTls and enforceTls are both set: set securityLevel instead');
     }
-    if (props.profile !== undefined && !(props.profile instanceof TlsProfile)) {
-      throw constructError(this, `profile ${quote(String(props.profile))} is not a TlsProfile: use TlsProfile.INTERMEDIATE, TlsProfile.MODERN or TlsProfile.POSTFIX_DEFAULT`);
+    for (const prop of ['profile', 'opportunisticProfile'] as const) {
+      if (props[prop] !== undefined && !(props[prop] instanceof TlsProfile)) {
+        throw constructError(this, `${prop} ${quote(String(props[prop]))} is not a TlsProfile: use TlsProfile.INTERMEDIATE, TlsProfile.MODERN or TlsProfile.POSTFIX_DEFAULT`);
+      }
     }
     let securityLevel = props.securityLevel ?? SecurityLevel.MAY;
     let obsoleteForm: string | undefined;
@@ -234,6 +245,7 @@ export class TlsServer extends Construct {
       logLevel,
       receivedHeader: props.receivedHeader ?? false,
       profile: (props.profile ?? TlsProfile.INTERMEDIATE).name,
+      opportunisticProfile: (props.opportunisticProfile ?? TlsProfile.POSTFIX_DEFAULT).name,
       minimumProtocol: props.minimumProtocol,
       cipherGrade: props.cipherGrade,
       mandatoryCipherGrade: props.mandatoryCipherGrade,

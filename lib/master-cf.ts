@@ -64,7 +64,8 @@ function renderOverride(service: string, { name, value }: MasterOverride): strin
   parameterName(name);
   safeText(`-o ${name} of service ${service}`, value);
   postfixSyntax(`-o ${name} of service ${service}`, value);
-  if (value === '' || /[\s{}]/.test(value)) return `-o { ${name} = ${value} }`;
+  if (value === '') return `-o { ${name} = }`;
+  if (/[\s{}]/.test(value)) return `-o { ${name} = ${value} }`;
   return `-o ${name}=${value}`;
 }
 

@@ -57,26 +57,26 @@ function tlsPolicyParameters(tls: TlsSpec): MainCfParameter[] {
   return out;
 }
 
+/**
+ * Opportunistic TLS (port 25) keeps Postfix's own protocols and ciphers unless the user opted into a strict
+ * profile: a sender whose handshake fails retries in plain text. The profile narrows mandatory TLS
+ * (submission, `encrypt`) with exclusions; the global cipher lists, which the smtp client shares, stay.
+ */
 function cipherParameters(tls: TlsSpec): MainCfParameter[] {
-  const profile = TLS_PROFILES[tls.profile];
+  const mandatory = TLS_PROFILES[tls.profile];
+  const opportunistic = TLS_PROFILES[tls.opportunisticProfile];
   const out: MainCfParameter[] = [];
-  const floor = tls.minimumProtocol ?? profile.minimumProtocol;
-  if (floor) {
-    out.push(param('smtpd_tls_protocols', `>=${floor}`), param('smtpd_tls_mandatory_protocols', `>=${floor}`));
-  }
+  if (opportunistic.minimumProtocol) out.push(param('smtpd_tls_protocols', `>=${opportunistic.minimumProtocol}`));
   if (tls.cipherGrade) out.push(param('smtpd_tls_ciphers', tls.cipherGrade));
-  const mandatoryGrade = tls.mandatoryCipherGrade ?? profile.mandatoryCipherGrade;
+  // smtpd_tls_exclude_ciphers applies at every level, so mandatory TLS inherits these exclusions.
+  const excluded = [...opportunistic.excludeCiphers, ...tls.excludeCiphers];
+  if (excluded.length > 0) out.push(param('smtpd_tls_exclude_ciphers', commaList('excluded cipher', excluded)));
+  const floor = tls.minimumProtocol ?? mandatory.minimumProtocol;
+  if (floor) out.push(param('smtpd_tls_mandatory_protocols', `>=${floor}`));
+  const mandatoryGrade = tls.mandatoryCipherGrade ?? mandatory.mandatoryCipherGrade;
   if (mandatoryGrade) out.push(param('smtpd_tls_mandatory_ciphers', mandatoryGrade));
-  if (profile.mediumCipherList) out.push(param('tls_medium_cipherlist', profile.mediumCipherList));
-  if (profile.preferServerCiphers !== undefined) {
-    out.push(param('tls_preempt_cipherlist', yesNo(profile.preferServerCiphers)));
-  }
-  if (tls.excludeCiphers.length > 0) {
-    out.push(param('smtpd_tls_exclude_ciphers', commaList('excluded cipher', tls.excludeCiphers)));
-  }
-  if (tls.mandatoryExcludeCiphers.length > 0) {
-    out.push(param('smtpd_tls_mandatory_exclude_ciphers', commaList('excluded cipher', tls.mandatoryExcludeCiphers)));
-  }
+  const mandatoryExcluded = [...mandatory.excludeCiphers, ...tls.mandatoryExcludeCiphers].filter((c) => !excluded.includes(c));
+  if (mandatoryExcluded.length > 0) out.push(param('smtpd_tls_mandatory_exclude_ciphers', commaList('excluded cipher', mandatoryExcluded)));
   if (tls.dhParamFile) out.push(param('smtpd_tls_dh1024_param_file', absolutePath('DH parameter file', tls.dhParamFile)));
   return out;
 }
@@ -133,6 +133,23 @@ function sessionCacheParameters(spec: ServerSpec): MainCfParameter[] {
   return out;
 }
 
+/**
+ * Outbound mail is encrypted whenever the receiving MTA offers STARTTLS (compatibility level 3.6 leaves
+ * `smtp_tls_security_level` empty, i.e. plain text; Debian's generated main.cf sets `may` too).
+ */
+const OUTBOUND_TLS_DEFAULTS: readonly MainCfParameter[] = [param('smtp_tls_security_level', 'may'), param('smtp_tls_loglevel', '1')];
+/**
+ * Postfix's SMTP smuggling defence (smtp-smuggling.html; `yes` in the 3.7 backport, `normalize` since 3.9,
+ * where `yes` means the same; trusted networks are exempt by default), and no VRFY for address harvesters.
+ */
+const PROTOCOL_DEFAULTS: readonly MainCfParameter[] = [param('smtpd_forbid_bare_newline', 'yes'), param('disable_vrfy_command', 'yes')];
+
+/** The library's defaults for parameters users may also set in additionalParameters, where theirs win. */
+function unlessSet(spec: ServerSpec, defaults: readonly MainCfParameter[]): MainCfParameter[] {
+  const set = new Set(spec.additionalParameters.map((p) => p.name));
+  return defaults.filter((p) => !set.has(p.name));
+}
+
 function listenerName(defaultName: string, standardPort: number, port: number, address?: string): string {
   integer('port', port, 1, 65535);
   if (address !== undefined) return `${address.includes(':') && !address.startsWith('[') ? `[${address}]` : address}:${port}`;
@@ -145,6 +162,15 @@ function restrictionOverride(name: string, restrictions: readonly string[]): Mas
   if (restrictions.some((r) => r.includes('{'))) return { name, value: restrictions.join(', ') };
   return { name, value: restrictions.flatMap((r) => r.split(' ')).join(',') };
 }
+
+const MUA_OVERRIDES: readonly MasterOverride[] = [
+  { name: 'smtpd_reject_unlisted_recipient', value: 'no' },
+  { name: 'smtpd_client_restrictions', value: '' },
+  { name: 'smtpd_helo_restrictions', value: '' },
+  { name: 'smtpd_sender_restrictions', value: '' },
+  { name: 'smtpd_recipient_restrictions', value: '' },
+  { name: 'milter_macro_daemon_name', value: 'ORIGINATING' },
+];
 
 function submissionService(spec: ServerSpec, s: SubmissionSpec, certPermits: readonly string[]): MasterService {
   const wrapper = s.mode === 'wrapper';
@@ -160,7 +186,12 @@ function submissionService(spec: ServerSpec, s: SubmissionSpec, certPermits: rea
     overrides.push({ name: 'smtpd_tls_ask_ccert', value: 'yes' }, { name: 'smtpd_tls_req_ccert', value: 'yes' });
   }
   const permits = [...(s.saslAuth ? ['permit_sasl_authenticated'] : []), ...(s.requireClientCert ? certPermits : [])];
-  overrides.push(restrictionOverride('smtpd_relay_restrictions', [...permits, 'reject']));
+  // As upstream's and Debian's master.cf: the MX's checks of strangers do not apply to authenticated
+  // users, recipients are not checked against local tables, and milters see ORIGINATING mail.
+  overrides.push(
+    ...MUA_OVERRIDES,
+    restrictionOverride('smtpd_relay_restrictions', [...permits, 'reject']),
+  );
   return {
     name: listenerName(standardName, wrapper ? 465 : 587, s.port, s.listenAddress),
     type: 'inet',
@@ -232,6 +263,8 @@ export function renderServer(spec: ServerSpec): RenderedServer {
           : []),
       ],
     },
+    { title: 'TLS of the smtp client (outbound mail, also relayed for SASL and certificate clients)', parameters: unlessSet(spec, OUTBOUND_TLS_DEFAULTS) },
+    { title: 'SMTP protocol hygiene', parameters: unlessSet(spec, PROTOCOL_DEFAULTS) },
     { title: 'Additional parameters', parameters: spec.additionalParameters.map(({ name, value }) => param(name, value)) },
   ];
 

@@ -33,7 +33,11 @@ export interface TlsSpec {
   readonly obsoleteForm?: string;
   readonly logLevel: number;
   readonly receivedHeader: boolean;
+  /** Governs mandatory TLS: submission services and any service at securityLevel encrypt. */
   readonly profile: TlsProfileName;
+  /** Governs opportunistic TLS (port 25 at `may`); 'postfix-default' unless the user opts into a strict one. */
+  readonly opportunisticProfile: TlsProfileName;
+  /** Floor of mandatory TLS, overriding the profile's. */
   readonly minimumProtocol?: TlsProtocolVersion;
   readonly cipherGrade?: CipherGrade;
   readonly mandatoryCipherGrade?: CipherGrade;

@@ -28,7 +28,7 @@ export const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
   smtpd_tls_dkey_file: 'TlsServer certificates',
   smtpd_tls_loglevel: 'TlsServer logLevel',
   smtpd_tls_received_header: 'TlsServer receivedHeader',
-  smtpd_tls_protocols: 'TlsServer profile / minimumProtocol',
+  smtpd_tls_protocols: 'TlsServer opportunisticProfile',
   smtpd_tls_mandatory_protocols: 'TlsServer profile / minimumProtocol',
   smtpd_tls_ciphers: 'TlsServer cipherGrade',
   smtpd_tls_mandatory_ciphers: 'TlsServer mandatoryCipherGrade',
@@ -55,8 +55,7 @@ export const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
   default_process_limit: 'PostfixServer processLimit',
   max_use: 'PostfixServer maxUse',
   smtpd_client_connection_count_limit: 'PostfixServer clientConnectionLimit',
-  tls_medium_cipherlist: 'TlsServer profile',
-  tls_preempt_cipherlist: 'TlsServer profile',
+  tls_medium_cipherlist: 'TlsServer profile / excludeCiphers',
   tls_append_default_CA: 'ClientCertPolicy appendDefaultCa',
   smtpd_sasl_type: 'PostfixServer sasl',
   smtpd_sasl_path: 'PostfixServer sasl',
@@ -105,8 +104,10 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
     if (mx && spec.publicMx) {
       out.push(error('certificateless-on-public-mx', 'certificateless (anonymous ciphers only) on a public MX: typical SMTP clients cannot complete such a handshake and will not fall back to plain text. Give the server a certificate, or set publicMx: false'));
     }
-    if (!profile.allowsAnonymous) {
-      out.push(error('certificateless-profile', `certificateless needs anonymous (aNULL) ciphers, which profile '${tls.profile}' excludes: use TlsProfile.POSTFIX_DEFAULT`));
+    for (const [prop, name] of [['profile', tls.profile], ['opportunisticProfile', tls.opportunisticProfile]] as const) {
+      if (!TLS_PROFILES[name].allowsAnonymous) {
+        out.push(error('certificateless-profile', `certificateless needs anonymous (aNULL) ciphers, which ${prop} '${name}' excludes: use TlsProfile.POSTFIX_DEFAULT for ${prop}`));
+      }
     }
     if (tls.minimumProtocol === 'TLSv1.3') {
       out.push(error('certificateless-tls13', 'certificateless needs TLS 1.2 or lower (TLS 1.3 has no anonymous ciphers): lower minimumProtocol'));
@@ -130,16 +131,21 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
   if (tls.minimumProtocol && protocolBelow(tls.minimumProtocol, 'TLSv1.2')) {
     out.push(warning('weak-protocol-floor', `minimumProtocol ${tls.minimumProtocol} allows protocol versions with known weaknesses: use TLSv1.2 or later`));
   }
-  if (mx && spec.publicMx && (tls.minimumProtocol ?? profile.minimumProtocol) === 'TLSv1.3') {
-    out.push(warning('modern-on-public-mx', 'TLS 1.3 only on a public MX: servers without TLS 1.3 fall back to plain text. Use the intermediate profile on port 25'));
+  const opportunistic = TLS_PROFILES[tls.opportunisticProfile];
+  if (mx && tls.securityLevel === 'may' && opportunistic.minimumProtocol !== undefined) {
+    const who = spec.publicMx ? 'the public MX' : 'the SMTP service';
+    out.push(warning('strict-opportunistic-tls', `opportunisticProfile '${tls.opportunisticProfile}' on ${who} refuses TLS below ${opportunistic.minimumProtocol}${opportunistic.excludeCiphers.length > 0 ? ' and every TLS 1.2 suite but ECDHE with AEAD' : ''}: senders that cannot meet it retry in plain text, where Postfix's defaults would have encrypted. Keep TlsProfile.POSTFIX_DEFAULT on port 25 unless every sender is known`));
+  }
+  if (mx && tls.securityLevel === 'may' && tls.cipherGrade === 'null') {
+    out.push(error('null-cipher-grade', "cipherGrade 'null' lets a client negotiate a \"TLS\" session without encryption on port 25: leave cipherGrade unset (Postfix's medium)"));
   }
   if (tls.mandatoryCipherGrade === 'null') {
     out.push(error('null-cipher-grade', "mandatoryCipherGrade 'null' allows unencrypted TLS sessions where encryption is mandatory: use 'medium' or 'high'"));
   } else if (tls.mandatoryCipherGrade === 'export' || tls.mandatoryCipherGrade === 'low') {
     out.push(warning('weak-cipher-grade', `mandatoryCipherGrade '${tls.mandatoryCipherGrade}' is treated as 'medium' since Postfix 3.8 and is weak before: use 'medium' or 'high'`));
   }
-  if (tls.dhParamFile && !profile.usesDhe) {
-    out.push(warning('dh-params-unused', `DH parameters ${tls.dhParamFile} are unused: profile '${tls.profile}' has no DHE cipher suites. Remove them, or use TlsProfile.POSTFIX_DEFAULT`));
+  if (tls.dhParamFile && !profile.usesDhe && !opportunistic.usesDhe) {
+    out.push(warning('dh-params-unused', `DH parameters ${tls.dhParamFile} are unused: neither profile '${tls.profile}' nor opportunisticProfile '${tls.opportunisticProfile}' has DHE cipher suites. Remove them, or use TlsProfile.POSTFIX_DEFAULT`));
   }
   if (tls.starttlsTimeoutSeconds !== undefined && tls.starttlsTimeoutSeconds < 10) {
     out.push(warning('starttls-timeout-short', `starttlsTimeoutSeconds ${tls.starttlsTimeoutSeconds}s may drop slow but honest clients: use 10s or more`));

@@ -266,9 +266,9 @@ describe('warnings are cdktf annotations, not errors', () => {
     ['wrapper mode on 587', () => ({ submissions: [{ mode: SubmissionMode.WRAPPER, port: 587 }] }), 'stack/mx', 'wrapper-on-587', 'use port 465 for wrapper mode'],
     ['STARTTLS on 465', () => ({ submissions: [{ port: 465 }] }), 'stack/mx', 'starttls-on-465', 'use wrapper mode'],
     ['short STARTTLS timeout', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], starttlsTimeoutSeconds: 5 } }), 'stack/mx', 'starttls-timeout-short', 'starttlsTimeoutSeconds 5s'],
-    ['DH parameters with a profile without DHE', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], dhParameters: DhParameters.ffdhe(4096) } }), 'stack/mx', 'dh-params-unused', "profile 'intermediate' has no DHE"],
+    ['DH parameters with no profile using DHE', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], dhParameters: DhParameters.ffdhe(4096), opportunisticProfile: TlsProfile.MODERN } }), 'stack/mx', 'dh-params-unused', "opportunisticProfile 'modern' has DHE"],
     ['CApath with a chrooted smtpd', (t) => ({ server: { chroot: true }, clientCerts: { capathCaFiles: [t.clientCa.certPath] } }), 'stack/mx', 'capath-inside-chroot', 'CApath /etc/postfix/tls/capath is read by a chrooted smtpd as /var/spool/postfix/etc/postfix/tls/capath'],
-    ['TLS 1.3 only (minimumProtocol) on a public MX', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], minimumProtocol: TlsProtocol.TLS_1_3 } }), 'stack/mx', 'modern-on-public-mx', 'Use the intermediate profile on port 25'],
+    ['a strict opportunisticProfile on a public MX', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], opportunisticProfile: TlsProfile.INTERMEDIATE } }), 'stack/mx', 'strict-opportunistic-tls', 'senders that cannot meet it retry in plain text'],
   ];
 
   test.each(WARNINGS)('%s: a warning annotation on the server, in node metadata and in the synth manifest', (_name, parts, path, rule, text) => {
@@ -283,11 +283,13 @@ describe('warnings are cdktf annotations, not errors', () => {
     expect(warnings(stack)).toContainEqual({ path, message: matching[0].message });
   });
 
-  test('TLS 1.3 only through the MODERN profile on a public MX warns like minimumProtocol TLS 1.3 does', () => {
-    const { stack } = newStack();
-    buildServer(stack, 'mx', pki(), { tls: { certificates: [serverCert(pki().serverEcdsa)], profile: TlsProfile.MODERN } });
-    Testing.synth(stack, true);
-    expect(warnings(stack).map((w) => w.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^\[modern-on-public-mx\] /)]));
+  test('the MODERN profile, or a TLS 1.3 minimumProtocol, narrows mandatory TLS only: port 25 of a public MX gets no warning', () => {
+    for (const tls of [{ profile: TlsProfile.MODERN }, { minimumProtocol: TlsProtocol.TLS_1_3 }]) {
+      const { stack } = newStack();
+      buildServer(stack, 'mx', pki(), { tls: { certificates: [serverCert(pki().serverEcdsa)], ...tls } });
+      Testing.synth(stack, true);
+      expect(warnings(stack)).toEqual([]);
+    }
   });
 
   test('a certificate that expires soon is a warning annotation on the TlsServer', async () => {

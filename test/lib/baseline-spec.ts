@@ -25,6 +25,7 @@ export function baselineSpec(): ServerSpec {
       logLevel: 1,
       receivedHeader: false,
       profile: 'intermediate',
+      opportunisticProfile: 'postfix-default',
       excludeCiphers: [],
       mandatoryExcludeCiphers: [],
     },

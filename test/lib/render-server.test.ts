@@ -55,9 +55,8 @@ function service(masterCf: string, name: string): ParsedService {
 
 // ---- what the renderer is meant to produce, stated from the spec --------------------------------------------------
 
-const MOZILLA_INTERMEDIATE =
-  'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:' +
-  'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305';
+/** The intermediate profile's exclusions: with Postfix's medium grade, Mozilla's six TLS 1.2 suites remain. */
+const INTERMEDIATE_EXCLUSIONS = 'aNULL, kRSA, kDHE, PSK, SHA1, SHA256, SHA384, CAMELLIA, ARIA, AESCCM';
 
 const BASELINE_MAIN_CF: Record<string, string> = {
   compatibility_level: '3.6',
@@ -70,11 +69,9 @@ const BASELINE_MAIN_CF: Record<string, string> = {
     '/etc/postfix/tls/private/ecdsa.key.pem, /etc/postfix/tls/ecdsa.chain.pem, /etc/postfix/tls/private/rsa.key.pem, /etc/postfix/tls/rsa.chain.pem',
   smtpd_tls_security_level: 'may',
   smtpd_tls_loglevel: '1',
-  smtpd_tls_protocols: '>=TLSv1.2',
   smtpd_tls_mandatory_protocols: '>=TLSv1.2',
   smtpd_tls_mandatory_ciphers: 'medium',
-  tls_medium_cipherlist: MOZILLA_INTERMEDIATE,
-  tls_preempt_cipherlist: 'no',
+  smtpd_tls_mandatory_exclude_ciphers: INTERMEDIATE_EXCLUSIONS,
   smtpd_tls_CAfile: '/etc/postfix/tls/client-ca.pem',
   tls_append_default_CA: 'no',
   smtpd_tls_ask_ccert: 'yes',
@@ -84,6 +81,10 @@ const BASELINE_MAIN_CF: Record<string, string> = {
   smtpd_sasl_type: 'cyrus',
   smtpd_sasl_path: 'smtpd',
   smtpd_relay_restrictions: 'permit_tls_clientcerts, reject_unauth_destination',
+  smtp_tls_security_level: 'may',
+  smtp_tls_loglevel: '1',
+  smtpd_forbid_bare_newline: 'yes',
+  disable_vrfy_command: 'yes',
 };
 
 function bracket(address: string): string {
@@ -108,6 +109,16 @@ function smtpName(spec: ServerSpec): string | undefined {
  * internal override (relay's syslog_name). `relay` gives a port's smtpd_relay_restrictions when it is not the
  * plain SASL one.
  */
+/** Upstream's and Debian's submission overrides: the MX's checks do not apply to authenticated users. */
+const MUA_OVERRIDES: readonly [string, string][] = [
+  ['smtpd_reject_unlisted_recipient', 'no'],
+  ['smtpd_client_restrictions', ''],
+  ['smtpd_helo_restrictions', ''],
+  ['smtpd_sender_restrictions', ''],
+  ['smtpd_recipient_restrictions', ''],
+  ['milter_macro_daemon_name', 'ORIGINATING'],
+];
+
 function intendedOverrides(spec: ServerSpec, relay: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of spec.submissions) {
@@ -121,6 +132,7 @@ function intendedOverrides(spec: ServerSpec, relay: Record<string, string> = {})
       out[`${p}smtpd_tls_ask_ccert`] = 'yes';
       out[`${p}smtpd_tls_req_ccert`] = 'yes';
     }
+    for (const [name, value] of MUA_OVERRIDES) out[`${p}${name}`] = value;
     out[`${p}smtpd_relay_restrictions`] = relay[s.id] ?? 'permit_sasl_authenticated,reject';
   }
   out['relay/unix/syslog_name'] = 'postfix/$service_name';
@@ -148,6 +160,8 @@ describe('renderServer: baseline main.cf', () => {
       'TLS session resumption',
       'SASL authentication (enabled per submission service in master.cf)',
       'Relay control',
+      'TLS of the smtp client (outbound mail, also relayed for SASL and certificate clients)',
+      'SMTP protocol hygiene',
     ]);
     expect(Object.keys(parseMainCf(rendered.mainCf))).toEqual(Object.keys(BASELINE_MAIN_CF));
   });
@@ -185,6 +199,7 @@ describe('renderServer: baseline master.cf', () => {
       smtpd_tls_security_level: 'encrypt',
       smtpd_sasl_auth_enable: 'yes',
       smtpd_tls_auth_only: 'yes',
+      ...Object.fromEntries(MUA_OVERRIDES),
       smtpd_relay_restrictions: 'permit_sasl_authenticated,reject',
     });
     expect(masterCf).toContain('  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_tls_auth_only=yes');
@@ -198,6 +213,7 @@ describe('renderServer: baseline master.cf', () => {
       smtpd_tls_wrappermode: 'yes',
       smtpd_sasl_auth_enable: 'yes',
       smtpd_tls_auth_only: 'yes',
+      ...Object.fromEntries(MUA_OVERRIDES),
       smtpd_relay_restrictions: 'permit_sasl_authenticated,reject',
     });
     expect(masterCf.match(/smtpd_tls_wrappermode/g)).toHaveLength(1);
@@ -267,15 +283,33 @@ describe('renderServer: other settings', () => {
     expect(parseMainCf(renderServer(baselineSpec()).mainCf).mynetworks).toBeUndefined();
   });
 
-  test('profiles: modern sets only the TLS 1.3 floor, postfix-default sets nothing', () => {
-    const modern = parseMainCf(renderServer(tls({ profile: 'modern' })).mainCf);
-    expect(modern.smtpd_tls_protocols).toBe('>=TLSv1.3');
-    expect(modern.smtpd_tls_mandatory_protocols).toBe('>=TLSv1.3');
-    for (const name of ['smtpd_tls_mandatory_ciphers', 'tls_medium_cipherlist', 'tls_preempt_cipherlist']) expect(modern[name]).toBeUndefined();
-    const pfDefault = parseMainCf(renderServer(tls({ profile: 'postfix-default' })).mainCf);
-    for (const name of ['smtpd_tls_protocols', 'smtpd_tls_mandatory_protocols', 'smtpd_tls_mandatory_ciphers', 'tls_medium_cipherlist', 'tls_preempt_cipherlist']) {
-      expect(pfDefault[name]).toBeUndefined();
+  test('port 25 keeps Postfix\'s opportunistic protocols and ciphers; profiles govern mandatory TLS only', () => {
+    const opportunisticNames = ['smtpd_tls_protocols', 'smtpd_tls_ciphers', 'smtpd_tls_exclude_ciphers'];
+    const globalNames = ['tls_medium_cipherlist', 'tls_high_cipherlist', 'tls_preempt_cipherlist'];
+    for (const profile of ['intermediate', 'modern', 'postfix-default'] as const) {
+      const main = parseMainCf(renderServer(tls({ profile })).mainCf);
+      for (const name of [...opportunisticNames, ...globalNames]) expect([profile, name, main[name]]).toEqual([profile, name, undefined]);
     }
+    const modern = parseMainCf(renderServer(tls({ profile: 'modern' })).mainCf);
+    expect(modern.smtpd_tls_mandatory_protocols).toBe('>=TLSv1.3');
+    for (const name of ['smtpd_tls_mandatory_ciphers', 'smtpd_tls_mandatory_exclude_ciphers']) expect(modern[name]).toBeUndefined();
+    const pfDefault = parseMainCf(renderServer(tls({ profile: 'postfix-default' })).mainCf);
+    for (const name of ['smtpd_tls_mandatory_protocols', 'smtpd_tls_mandatory_ciphers', 'smtpd_tls_mandatory_exclude_ciphers']) expect(pfDefault[name]).toBeUndefined();
+  });
+
+  test('an opted-in strict opportunistic profile narrows port 25 too, and mandatory TLS does not repeat its exclusions', () => {
+    const main = parseMainCf(renderServer(tls({ opportunisticProfile: 'intermediate' })).mainCf);
+    expect(main.smtpd_tls_protocols).toBe('>=TLSv1.2');
+    expect(main.smtpd_tls_exclude_ciphers).toBe(INTERMEDIATE_EXCLUSIONS);
+    expect(main.smtpd_tls_mandatory_exclude_ciphers).toBeUndefined();
+    expect(main.tls_medium_cipherlist).toBeUndefined();
+  });
+
+  test('outbound TLS and protocol hygiene defaults give way to additionalParameters', () => {
+    const spec = { ...baselineSpec(), additionalParameters: [{ name: 'smtp_tls_security_level', value: 'dane' }, { name: 'disable_vrfy_command', value: 'no' }] };
+    const main = parseMainCf(renderServer(spec).mainCf);
+    expect(main).toMatchObject({ smtp_tls_security_level: 'dane', disable_vrfy_command: 'no', smtp_tls_loglevel: '1', smtpd_forbid_bare_newline: 'yes' });
+    expect(renderServer(spec).mainCf.match(/^smtp_tls_security_level =/gm)).toHaveLength(1);
   });
 
   test('explicit settings override the profile', () => {
@@ -283,15 +317,15 @@ describe('renderServer: other settings', () => {
       renderServer(tls({ minimumProtocol: 'TLSv1.3', cipherGrade: 'high', mandatoryCipherGrade: 'high', excludeCiphers: ['aNULL', 'RC4'], mandatoryExcludeCiphers: ['3DES'], receivedHeader: true, starttlsTimeoutSeconds: 300 }, { publicMx: false })).mainCf,
     );
     expect(main).toMatchObject({
-      smtpd_tls_protocols: '>=TLSv1.3',
       smtpd_tls_mandatory_protocols: '>=TLSv1.3',
       smtpd_tls_ciphers: 'high',
       smtpd_tls_mandatory_ciphers: 'high',
       smtpd_tls_exclude_ciphers: 'aNULL, RC4',
-      smtpd_tls_mandatory_exclude_ciphers: '3DES',
+      smtpd_tls_mandatory_exclude_ciphers: 'kRSA, kDHE, PSK, SHA1, SHA256, SHA384, CAMELLIA, ARIA, AESCCM, 3DES',
       smtpd_tls_received_header: 'yes',
       smtpd_starttls_timeout: '5m',
     });
+    expect(main.smtpd_tls_protocols).toBeUndefined();
   });
 
   test('listen addresses: ADDRESS:PORT service names, IPv6 in brackets, non-standard ports by number', () => {
@@ -442,12 +476,12 @@ const VARIANTS: Variant[] = [
   {
     name: 'modern profile',
     spec: tls({ profile: 'modern' }),
-    main: { smtpd_tls_protocols: '>=TLSv1.3', smtpd_tls_mandatory_protocols: '>=TLSv1.3', tls_medium_cipherlist: undefined, smtpd_tls_mandatory_ciphers: undefined },
+    main: { smtpd_tls_protocols: undefined, smtpd_tls_mandatory_protocols: '>=TLSv1.3', tls_medium_cipherlist: undefined, smtpd_tls_mandatory_ciphers: undefined },
   },
   {
     name: 'postfix-default profile with a DH parameter file',
     spec: tls({ profile: 'postfix-default', dhParamFile: '/etc/postfix/tls/dh2048.pem' }),
-    main: { smtpd_tls_dh1024_param_file: '/etc/postfix/tls/dh2048.pem', smtpd_tls_protocols: undefined, tls_preempt_cipherlist: undefined },
+    main: { smtpd_tls_dh1024_param_file: '/etc/postfix/tls/dh2048.pem', smtpd_tls_mandatory_protocols: undefined, smtpd_tls_mandatory_exclude_ciphers: undefined },
   },
   {
     name: 'certificate-less non-public server',
@@ -515,7 +549,7 @@ const VARIANTS: Variant[] = [
     main: {
       mynetworks: '127.0.0.0/8, [::1]/128',
       smtpd_tls_exclude_ciphers: 'aNULL, RC4',
-      smtpd_tls_mandatory_exclude_ciphers: '3DES',
+      smtpd_tls_mandatory_exclude_ciphers: 'kRSA, kDHE, PSK, SHA1, SHA256, SHA384, CAMELLIA, ARIA, AESCCM, 3DES',
       smtpd_tls_ccert_verifydepth: '2',
       smtpd_starttls_timeout: '5m',
       smtpd_banner: '$myhostname ESMTP',

@@ -49,10 +49,11 @@ const CASES: readonly RuleCase[] = [
   { rule: 'dsa-obsolete', severity: W, mutation: 'a DSA certificate next to ECDSA and RSA', spec: tls({ certificates: [...DATA.tls!.certificates, { algorithm: 'dsa', keyPath: '/etc/postfix/tls/private/dsa.key.pem', chainPath: '/etc/postfix/tls/dsa.chain.pem' }] }), shows: ['DSA certificate'], fix: 'ECDSA' },
   { rule: 'tls-loglevel-verbose', severity: W, mutation: 'logLevel 3', spec: tls({ logLevel: 3 }), shows: ['logLevel 3'], fix: '0 or 1' },
   { rule: 'weak-protocol-floor', severity: W, mutation: 'minimumProtocol TLSv1.1', spec: tls({ minimumProtocol: 'TLSv1.1' }), shows: ['minimumProtocol TLSv1.1'], fix: 'TLSv1.2 or later' },
-  { rule: 'modern-on-public-mx', severity: W, mutation: 'minimumProtocol TLSv1.3 on the public MX', spec: tls({ minimumProtocol: 'TLSv1.3' }), shows: ['TLS 1.3 only', 'public MX'], fix: 'intermediate profile' },
+  { rule: 'strict-opportunistic-tls', severity: W, mutation: 'opportunisticProfile intermediate on the public MX', spec: tls({ opportunisticProfile: 'intermediate' }), shows: ["opportunisticProfile 'intermediate'", 'public MX', 'retry in plain text'], fix: 'POSTFIX_DEFAULT' },
   { rule: 'null-cipher-grade', severity: E, mutation: "mandatoryCipherGrade 'null'", spec: tls({ mandatoryCipherGrade: 'null' }), shows: ["mandatoryCipherGrade 'null'"], fix: "'high'" },
+  { rule: 'null-cipher-grade', severity: E, mutation: "cipherGrade 'null' on port 25", spec: tls({ cipherGrade: 'null' }), shows: ["cipherGrade 'null'", 'port 25'], fix: 'leave cipherGrade unset' },
   { rule: 'weak-cipher-grade', severity: W, mutation: "mandatoryCipherGrade 'export'", spec: tls({ mandatoryCipherGrade: 'export' }), shows: ["mandatoryCipherGrade 'export'"], fix: "'high'" },
-  { rule: 'dh-params-unused', severity: W, mutation: 'DH parameters with the intermediate profile', spec: tls({ dhParamFile: '/etc/postfix/tls/dh2048.pem' }), shows: ['/etc/postfix/tls/dh2048.pem', "profile 'intermediate'"], fix: 'POSTFIX_DEFAULT' },
+  { rule: 'dh-params-unused', severity: W, mutation: 'DH parameters with no profile using DHE', spec: tls({ dhParamFile: '/etc/postfix/tls/dh2048.pem', opportunisticProfile: 'intermediate' }), also: ['strict-opportunistic-tls'], shows: ['/etc/postfix/tls/dh2048.pem', "profile 'intermediate'"], fix: 'POSTFIX_DEFAULT' },
   { rule: 'starttls-timeout-short', severity: W, mutation: 'starttlsTimeout 5s', spec: tls({ starttlsTimeoutSeconds: 5 }), shows: ['starttlsTimeoutSeconds 5s'], fix: '10s or more' },
   // --- client certificates ---------------------------------------------------------------------------------------
   { rule: 'req-ccert-without-policy', severity: E, mutation: 'a submission requires client certs but there is no ClientCertPolicy', spec: { ...submissions({ requireClientCert: true }), clientCerts: undefined }, shows: ['SubmissionPort sub'], fix: 'add one' },
@@ -384,11 +385,6 @@ describe('validateServer: known gaps (fail until lib/validate-server.ts is fixed
     // implicit-TLS handshake fails, so no client can submit mail. Nothing is reported today.
     const spec = tls({ securityLevel: 'none', certificates: [] }, { clientCerts: undefined });
     expect(rulesOf(validateServer(spec))).toContain('no-server-certificate');
-  });
-
-  test('BUG: the modern profile (TLS 1.3 floor from the profile) on a public MX is not warned about', () => {
-    // modern-on-public-mx only looks at tls.minimumProtocol, not at the profile's floor.
-    expect(rulesOf(validateServer(tls({ profile: 'modern' })))).toEqual(['modern-on-public-mx']);
   });
 
   test('BUG: a submission port requiring client certificates, without SASL and without any certificate access rule', () => {

@@ -179,6 +179,9 @@ const MODELLED = new Set([
   'smtpd_sasl_type', 'smtpd_sasl_path', 'smtpd_tls_ask_ccert',
 ]);
 
+/** OpenSSL properties the intermediate profile excludes where TLS is mandatory (Mozilla's six TLS 1.2 suites remain). */
+const INTERMEDIATE_EXCLUSIONS = ['aNULL', 'kRSA', 'kDHE', 'PSK', 'SHA1', 'SHA256', 'SHA384', 'CAMELLIA', 'ARIA', 'AESCCM'];
+
 interface Control {
   readonly main: ReadonlyMap<string, string>;
   readonly services: readonly ParsedService[];
@@ -227,7 +230,10 @@ export function expectedFor(config: Config): Expected {
   if (config.relayClients || config.accessRules) set('smtpd_tls_ask_ccert', 'yes');
   set('smtpd_relay_restrictions', [...(config.trustedNetworks.length > 0 ? ['permit_mynetworks'] : []), ...permits, 'reject_unauth_destination'].join(', '));
   if (config.excludeCiphers.length > 0) set('smtpd_tls_exclude_ciphers', config.excludeCiphers.join(', '));
-  if (config.mandatoryExcludeCiphers.length > 0) set('smtpd_tls_mandatory_exclude_ciphers', config.mandatoryExcludeCiphers.join(', '));
+  // The intermediate profile narrows mandatory TLS to ECDHE + AEAD; what smtpd_tls_exclude_ciphers already
+  // excludes (at every level) is not repeated.
+  const mandatoryExcluded = [...INTERMEDIATE_EXCLUSIONS, ...config.mandatoryExcludeCiphers].filter((c) => !config.excludeCiphers.includes(c));
+  if (mandatoryExcluded.length > 0) set('smtpd_tls_mandatory_exclude_ciphers', mandatoryExcluded.join(', '));
   const store = config.sessionStore;
   if (store.kind !== 'tickets') {
     const type = store.kind === 'of' ? store.type : store.kind;
@@ -247,6 +253,12 @@ export function expectedFor(config: Config): Expected {
         ['smtpd_sasl_auth_enable', 'yes'],
         ['smtpd_tls_auth_only', 'yes'],
         ...(config.certSubmission ? ([['smtpd_tls_ask_ccert', 'yes'], ['smtpd_tls_req_ccert', 'yes']] as [string, string][]) : []),
+        ['smtpd_reject_unlisted_recipient', 'no'],
+        ['smtpd_client_restrictions', ''],
+        ['smtpd_helo_restrictions', ''],
+        ['smtpd_sender_restrictions', ''],
+        ['smtpd_recipient_restrictions', ''],
+        ['milter_macro_daemon_name', 'ORIGINATING'],
         ['smtpd_relay_restrictions', ['permit_sasl_authenticated', ...(config.certSubmission ? permits : []), 'reject'].join(', ')],
       ];
       return { ...service, name: listenerName(config.submissionListenAddress, 'submission', 587), overrides };
