@@ -85,7 +85,7 @@ export class ExampleMailStack extends TerraformStack {
         ServerCertificate.fromFiles({ chainFile: pki.serverRsa.chainPath, keyFile: pki.serverRsa.keyPath }),
       ],
       securityLevel: SecurityLevel.MAY,
-      profile: TlsProfile.INTERMEDIATE,
+      profile: TlsProfile.INTERMEDIATE, // mandatory TLS (587, 465); port 25 keeps Postfix's opportunistic defaults
     });
     new ClientCertPolicy(mx, 'ClientCerts', {
       trustedCaFiles: [pki.clientCa.certPath],
