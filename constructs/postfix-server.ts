@@ -319,6 +319,25 @@ export class PostfixServer extends Construct {
     ];
   }
 
+  /**
+   * @internal Where and how a health probe without a client certificate checks the server: a STARTTLS
+   * handshake where the service offers one to such a client, the TLS banner on a wrapper port, the plain
+   * banner otherwise (no TLS, anonymous ciphers only, or a client certificate required).
+   */
+  public _healthProbe(): { readonly port: number; readonly address?: string; readonly mode: 'plain' | 'starttls' | 'tls' } | undefined {
+    const spec = this._model();
+    const tlsForStrangers = spec.tls !== undefined && spec.tls.securityLevel !== 'none' && !spec.tls.certificateless;
+    if (spec.smtp) {
+      const requiresCertificate = spec.clientCerts?.require === true && spec.tls?.securityLevel === 'encrypt';
+      return { port: spec.smtp.port, address: spec.smtp.listenAddress, mode: tlsForStrangers && !requiresCertificate ? 'starttls' : 'plain' };
+    }
+    const submission = spec.submissions.find((s) => s.mode !== 'wrapper') ?? spec.submissions[0];
+    if (!submission) return undefined;
+    if (submission.mode === 'wrapper') return { port: submission.port, address: submission.listenAddress, mode: 'tls' };
+    const certificateOnly = submission.requireClientCert || spec.clientCerts?.require === true;
+    return { port: submission.port, address: submission.listenAddress, mode: !spec.tls?.certificateless && !certificateOnly ? 'starttls' : 'plain' };
+  }
+
   /** Every file the container needs: rendered configuration, tables, certificates, keys (by path only). */
   public files(): DeployFile[] {
     const rendered = this.render();

@@ -160,6 +160,30 @@ for s in "${ALL_SETTINGS[@]}"; do
   done
 done
 
+# --- each private key matches its certificate ---------------------------------------------
+# smtpd would load a mismatched pair only per session and drop STARTTLS ("TLS not available"): refuse to
+# start instead, naming the files. A *_tls_chain_files entry is a key followed by its chain, or one file
+# holding both.
+for s in "${EXPLICIT_SETTINGS[@]}"; do
+  IFS='|' read -r origin name value <<<"$s"
+  case "$name" in *_tls_chain_files) ;; *) continue ;; esac
+  IFS=$', \t' read -r -a files <<<"$value"
+  i=0
+  while [ "$i" -lt "${#files[@]}" ]; do
+    key="${files[$i]}"
+    # A key file alone holds no certificate; a combined file holds the key, then its chain.
+    if grep -q -- '-----BEGIN CERTIFICATE-----' "$key"; then
+      chain="$key"; i=$((i + 1))
+    else
+      chain="${files[$((i + 1))]:-}"; i=$((i + 2))
+      [ -n "$chain" ] || fatal "$name ($origin): $key has no certificate chain after it"
+    fi
+    key_pub="$(openssl pkey -in "$key" -pubout 2>/dev/null)" || fatal "$name ($origin): $key holds no readable private key"
+    cert_pub="$(openssl x509 -in "$chain" -noout -pubkey 2>/dev/null)" || fatal "$name ($origin): $chain holds no readable certificate"
+    [ "$key_pub" = "$cert_pub" ] || fatal "$name ($origin): the private key in $key does not match the first certificate in $chain: deploy the key and chain of one certificate"
+  done
+done
+
 # --- lookup tables and caches --------------------------------------------------------
 # Tables referenced in main.cf (postconf -n) and master.cf -o overrides
 # (postconf -P) are rebuilt with postmap; alias tables (alias_maps and

@@ -1,10 +1,12 @@
 #!/bin/bash
-# Healthy only when Postfix answers "220" on ADDRESS:PORT.
-#   healthcheck.sh [PORT] [plain|tls] [ADDRESS]
+# Healthy only when Postfix answers on ADDRESS:PORT, over TLS where the service offers it.
+#   healthcheck.sh [PORT] [plain|starttls|tls] [ADDRESS]
 # PORT defaults to 25, ADDRESS to 127.0.0.1 (give it when the service listens on one
 # other address only; IPv6 literals without brackets). Mode "plain" (default) reads the
-# banner over a plain TCP connection (port 25 / 587 with STARTTLS); "tls" reads it inside
-# TLS, for a wrapper-mode (smtps, 465) service. Uses bash /dev/tcp and the image's openssl.
+# 220 banner over a plain TCP connection (a service without TLS); "starttls" completes a
+# STARTTLS handshake and needs 221 to QUIT inside TLS, so a TLS outage (a broken key, no
+# usable cipher) is unhealthy; "tls" reads the banner inside TLS, for a wrapper-mode
+# (smtps, 465) service. Uses bash /dev/tcp and the image's openssl.
 set -uo pipefail
 port="${1:-25}"
 mode="${2:-plain}"
@@ -12,11 +14,19 @@ address="${3:-127.0.0.1}"
 timeout_s="${HEALTHCHECK_TIMEOUT:-5}"
 
 case "$port" in ''|*[!0-9]*) echo "healthcheck: bad port '$port'" >&2; exit 1 ;; esac
+case "$mode" in plain|starttls|tls) ;; *) echo "healthcheck: bad mode '$mode'" >&2; exit 1 ;; esac
 case "$address" in ''|*[!0-9A-Za-z.:-]*) echo "healthcheck: bad address '$address'" >&2; exit 1 ;; esac
 case "$address" in *:*) endpoint="[$address]:$port" ;; *) endpoint="$address:$port" ;; esac
 
 if [ "$mode" = tls ]; then
   banner="$(printf 'QUIT\r\n' | timeout "$timeout_s" openssl s_client -quiet -connect "$endpoint" 2>/dev/null | head -n 1)"
+elif [ "$mode" = starttls ]; then
+  # s_client reads the banner and sends EHLO and STARTTLS itself; inside TLS only QUIT is answered.
+  reply="$(printf 'QUIT\r\n' | timeout "$timeout_s" openssl s_client -quiet -starttls smtp -connect "$endpoint" 2>/dev/null | head -n 1)"
+  case "$reply" in
+    221[\ -]*) exit 0 ;;
+    *) echo "healthcheck: no working STARTTLS on $endpoint (reply inside TLS: '${reply%$'\r'}')" >&2; exit 1 ;;
+  esac
 else
   { exec 3<>"/dev/tcp/$address/$port"; } 2>/dev/null || { echo "healthcheck: cannot connect to $endpoint" >&2; exit 1; }
   IFS= read -r -t "$timeout_s" banner <&3 || banner=""

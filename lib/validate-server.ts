@@ -4,9 +4,10 @@ import { MAILLOG_FILE_PREFIXES, POSTFIX_PARAMETERS, POSTFIX_VERSION } from './po
 import { RELAY_REFUSED } from './relay-parameters';
 import { quote } from './values';
 import { Diagnostic, error, warning } from './diagnostics';
-import type { ServerSpec, TlsProtocolVersion } from './server-spec';
+import type { CipherGrade, ServerSpec, TlsProtocolVersion } from './server-spec';
 import { TLS_PROTOCOL_VERSIONS } from './server-spec';
 import { TLS_PROFILES } from './tls-profile';
+import { algorithmsWithoutSuites } from './cipher-lists';
 
 /**
  * Cross-cutting rules: configurations that Postfix would reject, silently ignore, or that make the server
@@ -144,11 +145,45 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
   } else if (tls.mandatoryCipherGrade === 'export' || tls.mandatoryCipherGrade === 'low') {
     out.push(warning('weak-cipher-grade', `mandatoryCipherGrade '${tls.mandatoryCipherGrade}' is treated as 'medium' since Postfix 3.8 and is weak before: use 'medium' or 'high'`));
   }
+  validateCipherLists(spec, out);
   if (tls.dhParamFile && !profile.usesDhe && !opportunistic.usesDhe) {
     out.push(warning('dh-params-unused', `DH parameters ${tls.dhParamFile} are unused: neither profile '${tls.profile}' nor opportunisticProfile '${tls.opportunisticProfile}' has DHE cipher suites. Remove them, or use TlsProfile.POSTFIX_DEFAULT`));
   }
   if (tls.starttlsTimeoutSeconds !== undefined && tls.starttlsTimeoutSeconds < 10) {
     out.push(warning('starttls-timeout-short', `starttlsTimeoutSeconds ${tls.starttlsTimeoutSeconds}s may drop slow but honest clients: use 10s or more`));
+  }
+}
+
+/**
+ * Exclusions that leave a certificate type without any TLS 1.2 suite, evaluated by OpenSSL: none left for
+ * any certificate makes every TLS 1.2 handshake fail (an error); none for one of two certificates leaves
+ * that certificate unused (a warning). TLS 1.3 suites are configured separately and are not affected.
+ */
+function validateCipherLists(spec: ServerSpec, out: Diagnostic[]): void {
+  const tls = spec.tls;
+  if (!tls || tls.certificateless || tls.certificates.length === 0) return;
+  const algorithms = tls.certificates.map((c) => c.algorithm);
+  const excluded = [...TLS_PROFILES[tls.opportunisticProfile].excludeCiphers, ...tls.excludeCiphers];
+  const mandatory = TLS_PROFILES[tls.profile];
+  const levels: { what: string; grade: CipherGrade; exclusions: string[]; props: string }[] = [];
+  if (spec.smtp && tls.securityLevel === 'may') {
+    levels.push({ what: 'opportunistic TLS on port 25', grade: tls.cipherGrade ?? 'medium', exclusions: excluded, props: 'excludeCiphers / opportunisticProfile / cipherGrade' });
+  }
+  if (spec.submissions.length > 0 || tls.securityLevel === 'encrypt') {
+    const grade = tls.mandatoryCipherGrade ?? mandatory.mandatoryCipherGrade ?? 'medium';
+    if (grade !== 'null') levels.push({ what: 'mandatory TLS', grade, exclusions: [...excluded, ...mandatory.excludeCiphers, ...tls.mandatoryExcludeCiphers], props: 'excludeCiphers / mandatoryExcludeCiphers / mandatoryCipherGrade' });
+  }
+  for (const level of levels) {
+    const empty = algorithmsWithoutSuites(level.grade, level.exclusions, algorithms);
+    if (empty.length === 0) continue;
+    // The input is bounded in the message: the grade and the exclusions, quoted (long ones shortened).
+    const list = `grade '${level.grade}' minus ${quote(level.exclusions.join(', '))}`;
+    const types = empty.map((a) => a.toUpperCase()).join(' and ');
+    if (empty.length === new Set(algorithms).size) {
+      out.push(error('no-cipher-suite-left', `${level.what}: OpenSSL matches no TLS 1.2 suite usable with the server's ${types} certificate${empty.length > 1 ? 's' : ''} in ${list}, so TLS 1.2 handshakes fail: change ${level.props}`));
+    } else {
+      out.push(warning('certificate-without-cipher-suite', `${level.what}: no TLS 1.2 suite in ${list} can use the ${types} certificate, so TLS 1.2 clients never get it: change ${level.props}, or remove that certificate`));
+    }
   }
 }
 

@@ -171,11 +171,11 @@ export class PostfixContainer extends Construct {
       visit: (node) => {
         if (node !== this || !server._renderable()) return;
         const listeners = server.listeners();
-        const probe = listeners.find((l) => !l.implicitTls) ?? listeners[0];
+        const probe = server._healthProbe();
         if (!probe) throw constructError(this, `server ${server.node.path} has no SMTP or submission service to run: keep smtpService or add a SubmissionPort`);
         // A service bound to one address is probed there (the script dials 127.0.0.1 otherwise).
         const probeAddress = probe.address !== undefined && !WILDCARD_ADDRESSES.includes(probe.address) ? [probe.address] : [];
-        this.container.putHealthcheck(healthcheck(['CMD', '/usr/local/bin/healthcheck.sh', String(probe.port), probe.implicitTls ? 'tls' : 'plain', ...probeAddress]));
+        this.container.putHealthcheck(healthcheck(['CMD', '/usr/local/bin/healthcheck.sh', String(probe.port), probe.mode, ...probeAddress]));
         if (!props.hostNetwork) this.container.putPorts(listeners.map((l) => ({ internal: l.port, external: l.port, ip: publishAddress })));
         this.container.putUpload(server.files().map((file) => this.upload(file)));
         this.checkHostPorts();

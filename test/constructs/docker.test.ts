@@ -19,6 +19,7 @@ import {
   PostfixImage,
   PostfixServer,
   SaslBackend,
+  SecurityLevel,
   SubmissionMode,
   SubmissionPort,
   TlsServer,
@@ -177,19 +178,31 @@ describe('PostfixContainer', () => {
     expect(synth().container.name).toBe('postfix-mx');
   });
 
-  test('the healthcheck calls /usr/local/bin/healthcheck.sh on the SMTP port in plain mode', () => {
+  test('the healthcheck calls /usr/local/bin/healthcheck.sh on the SMTP port, completing a STARTTLS handshake', () => {
     const { json, container } = synth();
-    expect(container.healthcheck).toEqual({ test: ['CMD', '/usr/local/bin/healthcheck.sh', '25', 'plain'], interval: '10s', timeout: '8s', start_period: '5s', retries: 3 });
-    expect(json).toHaveResourceWithProperties(Container, { healthcheck: expect.objectContaining({ test: ['CMD', '/usr/local/bin/healthcheck.sh', '25', 'plain'] }) });
+    expect(container.healthcheck).toEqual({ test: ['CMD', '/usr/local/bin/healthcheck.sh', '25', 'starttls'], interval: '10s', timeout: '8s', start_period: '5s', retries: 3 });
+    expect(json).toHaveResourceWithProperties(Container, { healthcheck: expect.objectContaining({ test: ['CMD', '/usr/local/bin/healthcheck.sh', '25', 'starttls'] }) });
   });
 
   test.each([
-    ['a custom SMTP port', { server: { smtpPort: 2525 } }, ['2525', 'plain']],
-    ['submission only (587)', { server: { smtpService: false, sasl: SaslBackend.cyrus() }, submissions: [{}] }, ['587', 'plain']],
+    ['a custom SMTP port', { server: { smtpPort: 2525 } }, ['2525', 'starttls']],
+    ['submission only (587)', { server: { smtpService: false, sasl: SaslBackend.cyrus() }, submissions: [{}] }, ['587', 'starttls']],
     ['submissions only (465, wrapper mode)', { server: { smtpService: false, sasl: SaslBackend.cyrus() }, submissions: [{ mode: SubmissionMode.WRAPPER }] }, ['465', 'tls']],
-    ['wrapper first, STARTTLS second: the plain port is probed', { server: { smtpService: false, sasl: SaslBackend.cyrus() }, submissions: [{ mode: SubmissionMode.WRAPPER }, {}] }, ['587', 'plain']],
+    ['wrapper first, STARTTLS second: the STARTTLS port is probed', { server: { smtpService: false, sasl: SaslBackend.cyrus() }, submissions: [{ mode: SubmissionMode.WRAPPER }, {}] }, ['587', 'starttls']],
+    ['no TLS on port 25: the plain banner', { tls: { securityLevel: SecurityLevel.NONE } }, ['25', 'plain']],
   ] as [string, ServerParts, string[]][])('the healthcheck probes the right port and mode: %s', (_name, parts, args) => {
     expect(synth(parts).container.healthcheck.test).toEqual(['CMD', '/usr/local/bin/healthcheck.sh', ...args]);
+  });
+
+  test('a submission port that requires a client certificate is probed by its plain banner (the probe has none)', () => {
+    const t = pki();
+    const parts: ServerParts = {
+      server: { smtpService: false, sasl: SaslBackend.cyrus() },
+      tls: { certificates: [serverCert(t.serverEcdsa)] },
+      clientCerts: { trustedCaFiles: [t.clientCa.certPath], relayClients: [clientIdentity(t.client, 'relay.example.net')] },
+      submissions: [{ requireClientCertificate: true }],
+    };
+    expect(synth(parts).container.healthcheck.test).toEqual(['CMD', '/usr/local/bin/healthcheck.sh', '587', 'plain']);
   });
 
   test('the healthcheck script understands the modes the container passes', () => {
@@ -197,6 +210,7 @@ describe('PostfixContainer', () => {
     expect(script).toContain('port="${1:-25}"');
     expect(script).toContain('mode="${2:-plain}"');
     expect(script).toContain('if [ "$mode" = tls ]');
+    expect(script).toContain('elif [ "$mode" = starttls ]');
   });
 
   test('the healthcheck reaches a service bound to one non-loopback address (the script only dials 127.0.0.1)', () => {

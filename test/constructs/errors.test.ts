@@ -152,6 +152,17 @@ const VALIDATION_ERRORS: (ErrorCase & { readonly rule: string })[] = [
     path: '[stack/mx]', value: "profile 'intermediate'", fix: 'use TlsProfile.POSTFIX_DEFAULT',
   },
   {
+    // Measured before: accepted, and the live server answered 220 to STARTTLS, then "no cipher match".
+    name: 'excludeCiphers ECDHE with an ECDSA certificate only', rule: 'no-cipher-suite-left',
+    parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], excludeCiphers: ['ECDHE'] } }),
+    path: '[stack/mx]', value: '!ECDHE', fix: 'change excludeCiphers',
+  },
+  {
+    name: 'opportunistic cipherGrade NULL', rule: 'null-cipher-grade',
+    parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], cipherGrade: 'null' as never } }),
+    path: '[stack/mx]', value: "cipherGrade 'null'", fix: 'leave cipherGrade unset',
+  },
+  {
     name: 'submission with SASL but no backend', rule: 'sasl-without-backend',
     parts: () => ({ server: { sasl: undefined }, submissions: [{}] }),
     path: '[stack/mx]', value: 'SubmissionPort stack/mx/Submission0', fix: 'set PostfixServer sasl',

@@ -54,7 +54,7 @@ const ANY_NAME = new Set([...MEMBERS.values()].flatMap((names) => [...names]));
 /** camelCase words of X.509, OpenSSL and cdktf (a context key) that literals use; they are not hints. */
 const DOMAIN_WORDS = new Set([
   'digitalSignature', 'keyEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'serverAuth', 'clientAuth', 'codeSigning',
-  'emailProtection', 'anyExtendedKeyUsage', 'subjectAltName', 'basicConstraints', 'cA', 'aNULL', 'kRSA', 'kDHE', 'cdktfVersion',
+  'emailProtection', 'anyExtendedKeyUsage', 'subjectAltName', 'basicConstraints', 'cA', 'aNULL', 'eNULL', 'aRSA', 'aECDSA', 'aDSS', 'kRSA', 'kDHE', 'cdktfVersion',
 ]);
 
 /** Text of every string and template literal in the pure core and the constructs. */
