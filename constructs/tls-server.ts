@@ -177,7 +177,7 @@ export interface TlsServerProps {
   readonly starttlsTimeoutSeconds?: number;
 }
 
-const CIPHER_NAME = /^!?[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+const CIPHER_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
 /** TLS for the SMTP server: identity, security level, logging, ciphers and protocols. */
 export class TlsServer extends Construct {
@@ -224,6 +224,10 @@ export class TlsServer extends Construct {
       }
       for (const cipher of [...(props.excludeCiphers ?? []), ...(props.mandatoryExcludeCiphers ?? [])]) {
         word('excluded cipher', cipher);
+        if (/^[!+\-@]/.test(cipher)) {
+          // tls_misc.c: "invalid unary '!+-@' in cipher exclusion", and TLS is then off for the session.
+          throw new ConfigError(`excluded cipher ${quote(cipher)} starts with an OpenSSL modifier, which Postfix refuses (TLS then fails): give the bare name (${quote(cipher.replace(/^[!+\-@]+/, ''))}); Postfix adds the '!'`);
+        }
         if (!CIPHER_NAME.test(cipher)) {
           throw new ConfigError(`excluded cipher ${quote(cipher)} is not an OpenSSL cipher name or alias (e.g. aNULL, MD5, kRSA)`);
         }

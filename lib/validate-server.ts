@@ -163,21 +163,25 @@ function validateCipherLists(spec: ServerSpec, out: Diagnostic[]): void {
   const tls = spec.tls;
   if (!tls || tls.certificateless || tls.certificates.length === 0) return;
   const algorithms = tls.certificates.map((c) => c.algorithm);
-  const excluded = [...TLS_PROFILES[tls.opportunisticProfile].excludeCiphers, ...tls.excludeCiphers];
-  const mandatory = TLS_PROFILES[tls.profile];
-  const levels: { what: string; grade: CipherGrade; exclusions: string[]; props: string }[] = [];
+  const opportunistic = TLS_PROFILES[tls.opportunisticProfile].excludeCiphers;
+  interface Level { what: string; grade: CipherGrade; profile: string; profileExclusions: readonly string[]; exclusions: readonly string[]; props: string }
+  const levels: Level[] = [];
   if (spec.smtp && tls.securityLevel === 'may') {
-    levels.push({ what: 'opportunistic TLS on port 25', grade: tls.cipherGrade ?? 'medium', exclusions: excluded, props: 'excludeCiphers / opportunisticProfile / cipherGrade' });
+    levels.push({ what: 'opportunistic TLS on port 25', grade: tls.cipherGrade ?? 'medium', profile: `opportunisticProfile '${tls.opportunisticProfile}'`, profileExclusions: opportunistic, exclusions: tls.excludeCiphers, props: 'excludeCiphers / opportunisticProfile / cipherGrade' });
   }
-  if (spec.submissions.length > 0 || tls.securityLevel === 'encrypt') {
-    const grade = tls.mandatoryCipherGrade ?? mandatory.mandatoryCipherGrade ?? 'medium';
-    if (grade !== 'null') levels.push({ what: 'mandatory TLS', grade, exclusions: [...excluded, ...mandatory.excludeCiphers, ...tls.mandatoryExcludeCiphers], props: 'excludeCiphers / mandatoryExcludeCiphers / mandatoryCipherGrade' });
+  const mandatory = TLS_PROFILES[tls.profile];
+  const mandatoryGrade = tls.mandatoryCipherGrade ?? mandatory.mandatoryCipherGrade ?? 'medium';
+  if ((spec.submissions.length > 0 || tls.securityLevel === 'encrypt') && mandatoryGrade !== 'null') {
+    levels.push({
+      what: 'mandatory TLS', grade: mandatoryGrade, profile: `profile '${tls.profile}'`, profileExclusions: [...opportunistic, ...mandatory.excludeCiphers],
+      exclusions: [...tls.excludeCiphers, ...tls.mandatoryExcludeCiphers], props: 'excludeCiphers / mandatoryExcludeCiphers / mandatoryCipherGrade',
+    });
   }
   for (const level of levels) {
-    const empty = algorithmsWithoutSuites(level.grade, level.exclusions, algorithms);
+    const empty = algorithmsWithoutSuites(level.grade, [...level.profileExclusions, ...level.exclusions], algorithms);
     if (empty.length === 0) continue;
-    // The input is bounded in the message: the grade and the exclusions, quoted (long ones shortened).
-    const list = `grade '${level.grade}' minus ${quote(level.exclusions.join(', '))}`;
+    // The input is bounded in the message: the grade, the profile and the user's exclusions, quoted.
+    const list = `grade '${level.grade}' with the exclusions of ${level.profile}${level.exclusions.length > 0 ? ` and ${quote(level.exclusions.join(', '))}` : ''}`;
     const types = empty.map((a) => a.toUpperCase()).join(' and ');
     if (empty.length === new Set(algorithms).size) {
       out.push(error('no-cipher-suite-left', `${level.what}: OpenSSL matches no TLS 1.2 suite usable with the server's ${types} certificate${empty.length > 1 ? 's' : ''} in ${list}, so TLS 1.2 handshakes fail: change ${level.props}`));

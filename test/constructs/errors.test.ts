@@ -77,6 +77,12 @@ const CONSTRUCTION_ERRORS: ErrorCase[] = [
   },
   { name: 'submission port out of range', parts: () => ({ submissions: [{ port: 0 }] }), path: '[stack/mx/Submission0]', value: 'port 0', fix: 'from 1 to 65535' },
   { name: 'submission listen address that is no address', parts: () => ({ submissions: [{ listenAddress: 'not an address' }] }), path: '[stack/mx/Submission0]', value: '"not an address"', fix: 'e.g. mx.example.com' },
+  {
+    // Postfix (tls_misc.c) refuses an exclusion that starts with a modifier, and TLS then fails.
+    name: 'an excluded cipher written with its "!"',
+    parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], excludeCiphers: ['!RC4'] } }),
+    path: '[stack/mx/Tls]', value: '"!RC4"', fix: 'give the bare name ("RC4")',
+  },
 ];
 
 /** Errors of the server-level rules, reported by validation at synth time. */
@@ -155,7 +161,7 @@ const VALIDATION_ERRORS: (ErrorCase & { readonly rule: string })[] = [
     // Measured before: accepted, and the live server answered 220 to STARTTLS, then "no cipher match".
     name: 'excludeCiphers ECDHE with an ECDSA certificate only', rule: 'no-cipher-suite-left',
     parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], excludeCiphers: ['ECDHE'] } }),
-    path: '[stack/mx]', value: '!ECDHE', fix: 'change excludeCiphers',
+    path: '[stack/mx]', value: 'the server\'s ECDSA certificate in grade \'medium\' with the exclusions of opportunisticProfile \'postfix-default\' and "ECDHE"', fix: 'change excludeCiphers',
   },
   {
     name: 'opportunistic cipherGrade NULL', rule: 'null-cipher-grade',
