@@ -124,7 +124,7 @@ export interface PostfixServerProps {
   /**
    * Concurrent connections allowed from one client address (`smtpd_client_connection_count_limit`); 0 means
    * no limit. Raise it for a relay that receives from a few busy clients.
-   * @default - Postfix's default, half of processLimit
+   * @default - Postfix's default, 50
    */
   readonly clientConnectionLimit?: number;
   /**

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../lib/diagnostics';
-import { ensureCustomDhParams, ffdheGroupPem, primeBitsOf } from '../lib/pki/dh';
+import { ensureCustomDhParams, ffdheGroupPem, MIN_PRODUCTION_DH_BITS, primeBitsOf } from '../lib/pki/dh';
 import { DeployFile, TLS_DIRECTORY } from '../lib/deploy-file';
 import { refusePrivateKey, splitPem } from '../lib/pki/pem';
 import type { TlsSpec } from '../lib/server-spec';
@@ -22,8 +22,12 @@ function dhParametersOnly(what: string, pem: string): string {
   } catch (e) {
     throw new ConfigError(`${what} is not valid PEM: ${(e as Error).message}`);
   }
-  if (labels.length !== 1 || primeBitsOf(pem) === undefined) {
+  const bits = labels.length === 1 ? primeBitsOf(pem) : undefined;
+  if (bits === undefined) {
     throw new ConfigError(`${what} must hold exactly one PEM "DH PARAMETERS" block, not ${labels.length === 0 ? 'none' : labels.join(', ')}: generate one with openssl dhparam`);
+  }
+  if (bits < MIN_PRODUCTION_DH_BITS) {
+    throw new ConfigError(`${what} holds a ${bits}-bit DH group, too weak (Logjam; OpenSSL 3 refuses it at security level 2): use DhParameters.ffdhe(2048) or generate at least ${MIN_PRODUCTION_DH_BITS} bits`);
   }
   return pem;
 }

@@ -64,6 +64,25 @@ export const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
   alias_database: 'the library',
 };
 
+/**
+ * Parameters Postfix 3.9+ deprecates (DEPRECATION_README; its postconf warns about each), with what replaces
+ * them. They still work on 3.7, so they are warnings.
+ */
+export const DEPRECATED_PARAMETERS: Readonly<Record<string, string>> = {
+  smtp_use_tls: 'smtp_tls_security_level = may (the library renders it)',
+  smtp_enforce_tls: 'smtp_tls_security_level = encrypt',
+  smtp_tls_enforce_peername: 'smtp_tls_security_level = verify',
+  smtp_tls_per_site: 'smtp_tls_policy_maps',
+  lmtp_use_tls: 'lmtp_tls_security_level = may',
+  lmtp_enforce_tls: 'lmtp_tls_security_level = encrypt',
+  lmtp_tls_enforce_peername: 'lmtp_tls_security_level = verify',
+  lmtp_tls_per_site: 'lmtp_tls_policy_maps',
+  smtpd_tls_eecdh_grade: "nothing: OpenSSL's automatic curve selection (tls_eecdh_auto_curves)",
+  tls_eecdh_strong_curve: 'tls_eecdh_auto_curves',
+  tls_eecdh_ultra_curve: 'tls_eecdh_auto_curves',
+  disable_dns_lookups: 'smtp_dns_support_level',
+};
+
 /** Parameters that must never be set in main.cf, with the reason. */
 export const FORBIDDEN_PARAMETERS: Readonly<Record<string, string>> = {
   smtpd_tls_wrappermode:
@@ -377,6 +396,10 @@ function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void
     const problem = forbidden || managed ? undefined : parameterValueProblem(name, value, classes);
     if (problem) {
       out.push(error('parameter-value-type', `additional parameter ${name} = ${quote(value)} is not a valid value: Postfix ${POSTFIX_VERSION} expects ${problem} (postconf(5)), and its daemons stop on anything else. Fix additionalParameters.${name}`));
+    }
+    const replacement = DEPRECATED_PARAMETERS[name];
+    if (replacement) {
+      out.push(warning('deprecated-parameter', `additional parameter ${name} is deprecated (Postfix 3.9+ warns about it, DEPRECATION_README): use ${replacement}`));
     }
     if (!forbidden && !managed && !POSTFIX_PARAMETERS.has(name)) {
       out.push(warning('unknown-parameter', `additional parameter ${name} is not a Postfix 3.7 parameter: Postfix ignores it ("unused parameter"). Check the spelling`));

@@ -5,6 +5,7 @@
  */
 import { Testing } from 'cdktf';
 import { IConstruct } from 'constructs';
+import { createDiffieHellmanGroup } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ffdheGroupPem } from '../../lib/pki/dh';
@@ -337,10 +338,19 @@ describe('warnings are cdktf annotations, not errors', () => {
   });
 });
 
+/** The 1024-bit MODP group of RFC 2409 as a PKCS#3 "DH PARAMETERS" PEM (node supplies the prime). */
+function modp1024Pem(): string {
+  const prime = Buffer.concat([Buffer.of(0), createDiffieHellmanGroup('modp2').getPrime()]);
+  const body = Buffer.concat([Buffer.of(0x02, 0x81, prime.length), prime, Buffer.of(0x02, 0x01, 0x02)]);
+  const der = Buffer.concat([Buffer.of(0x30, 0x81, body.length), body]);
+  return `-----BEGIN DH PARAMETERS-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END DH PARAMETERS-----\n`;
+}
+
 describe('factories refuse values that can never work, before any construct exists', () => {
   test.each([
     ['DhParameters.ffdhe(1024)', () => DhParameters.ffdhe(1024), 'DhParameters.ffdhe(1024): RFC 7919 defines 2048, 3072 and 4096 bits'],
     ['DhParameters.fromPem without a DH block', () => DhParameters.fromPem('-----BEGIN CERTIFICATE-----'), 'DhParameters.fromPem is not valid PEM: PEM block 1 has a BEGIN line but no matching END line'],
+    ['DhParameters.fromPem with a 1024-bit group (RFC 2409 group 2)', () => DhParameters.fromPem(modp1024Pem()), 'DhParameters.fromPem holds a 1024-bit DH group, too weak (Logjam; OpenSSL 3 refuses it at security level 2): use DhParameters.ffdhe(2048) or generate at least 2048 bits'],
     ['DhParameters.fromPem with a certificate next to the DH block', () => DhParameters.fromPem(`${ffdheGroupPem(2048)}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`), 'DhParameters.fromPem must hold exactly one PEM "DH PARAMETERS" block, not DH PARAMETERS, CERTIFICATE: generate one with openssl dhparam'],
     ['ClientIdentity.fromFingerprint with a colon-less value', () => ClientIdentity.fromFingerprint('ABCDEF', 'x'), 'fingerprint "ABCDEF" of client "x" is not hex pairs joined by \':\' (e.g. D7:04:2F:...)'],
   ])('%s', (_name, create, message) => {
