@@ -170,6 +170,9 @@ export class ServerCertificate {
   }
 }
 
+/** Length of a fingerprint per smtpd_tls_fingerprint_digest. */
+const DIGEST_BYTES: Readonly<Record<string, number>> = { md5: 16, sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
+
 /** A client allowed by certificate: listed in `relay_clientcerts` or `check_ccert_access` by fingerprint. */
 export class ClientIdentity {
   /** A client certificate file (PEM); its fingerprint is computed with the policy's digest. */
@@ -209,7 +212,14 @@ export class ClientIdentity {
 
   /** @internal The table key for this client: certificate or public-key fingerprint (computed once per kind). */
   public _key(digest: string, publicKey: boolean): string {
-    if (this.certificatePem === undefined) return this.fingerprint as string;
+    if (this.certificatePem === undefined) {
+      const bytes = (this.fingerprint as string).split(':').length;
+      const expected = DIGEST_BYTES[digest];
+      if (expected !== undefined && bytes !== expected) {
+        throw new ConfigError(`fingerprint of client ${quote(this.name)} has ${bytes} bytes, but fingerprintDigest ${digest} gives ${expected}: Postfix would never match it. Give the ${digest} fingerprint, or set the ClientCertPolicy fingerprintDigest it was made with`);
+      }
+      return this.fingerprint as string;
+    }
     const pem = this.certificatePem;
     const kind = `${digest}/${publicKey}`;
     let key = this.keys.get(kind);

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClientIdentity, ServerCertificate } from '../../index';
+import { ClientIdentity, FingerprintDigest, ServerCertificate } from '../../index';
 import { ConfigError } from '../../lib/diagnostics';
 import {
   buildServer,
@@ -225,5 +225,25 @@ describe('client certificates and CAs', () => {
   test('a fingerprint that is not hex pairs is refused with the expected format', () => {
     const e = errorOf(() => ClientIdentity.fromFingerprint('D7042F', 'relay'));
     expect(e.message).toBe('fingerprint "D7042F" of client "relay" is not hex pairs joined by \':\' (e.g. D7:04:2F:...)');
+  });
+});
+
+describe('a fingerprint must have the length of the policy digest', () => {
+  test.each([
+    ['a SHA-1 fingerprint under the default SHA-256 digest', 20, undefined, 'has 20 bytes, but fingerprintDigest sha256 gives 32'],
+    ['a SHA-256 fingerprint under MD5', 32, FingerprintDigest.MD5, 'has 32 bytes, but fingerprintDigest md5 gives 16'],
+  ] as const)('%s is refused at synth, naming the client', (_name, bytes, digest, message) => {
+    const { stack } = newStack();
+    const fingerprint = Array.from({ length: bytes }, (_, i) => (i % 256).toString(16).padStart(2, '0')).join(':');
+    expect(() =>
+      buildServer(stack, 'mx', pki(), { clientCerts: { relayClients: [ClientIdentity.fromFingerprint(fingerprint, 'relay.example.net')], fingerprintDigest: digest } }),
+    ).toThrow(`[stack/mx/ClientCerts] fingerprint of client "relay.example.net" ${message}`);
+  });
+
+  test('a fingerprint of the right length renders', () => {
+    const { stack } = newStack();
+    const fingerprint = Array.from({ length: 16 }, () => 'AB').join(':');
+    const server = buildServer(stack, 'mx', pki(), { clientCerts: { relayClients: [ClientIdentity.fromFingerprint(fingerprint, 'relay.example.net')], fingerprintDigest: FingerprintDigest.MD5 } });
+    expect(server.render().tables[0].content).toBe(`${fingerprint} relay.example.net\n`);
   });
 });

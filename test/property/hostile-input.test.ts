@@ -33,7 +33,7 @@ describe(`hostile input into construct props (fast-check seed ${SEED})`, () => {
     const valid: Config[] = [
       BASE,
       { ...BASE, certSubmission: true },
-      { ...BASE, tableType: TableType.INLINE, relayClients: [{ fingerprint: 'ab:cd', name: 'lutzpc' }] },
+      { ...BASE, tableType: TableType.INLINE, relayClients: [{ fingerprint: Array(32).fill('ab').join(':'), name: 'lutzpc' }] },
       { ...BASE, tableType: TableType.TEXTHASH, accessRules: undefined, relayClients: [] },
       {
         ...BASE,
