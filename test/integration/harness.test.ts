@@ -55,7 +55,7 @@ describe('harness plan (no engine needed)', () => {
     expect(container.restart).toBe('unless-stopped');
     expect(container.volumes).toEqual([{ volumeName: `postfix-queue-${SERVER.name}`, containerPath: '/var/spool/postfix', readOnly: false }]);
     expect(container.healthcheck?.flags).toEqual([
-      '--health-cmd', `/usr/local/bin/healthcheck.sh ${SERVER.smtp} plain 127.0.0.1`,
+      '--health-cmd', `/usr/local/bin/healthcheck.sh ${SERVER.smtp} starttls 127.0.0.1`,
       '--health-interval', '10s', '--health-timeout', '8s', '--health-start-period', '5s', '--health-retries', '3',
     ]);
     const files = container.uploads.map((u) => u.file);
@@ -188,7 +188,7 @@ describeWithDocker('harness on the engine', () => {
     expect(inspect.Id).not.toBe(staleId);
     expect(inspect.HostConfig.NetworkMode).toBe('host');
     expect(inspect.HostConfig.RestartPolicy.Name).toBe('unless-stopped');
-    expect(inspect.Config.Healthcheck.Test).toEqual(['CMD-SHELL', `/usr/local/bin/healthcheck.sh ${SERVER.smtp} plain 127.0.0.1`]);
+    expect(inspect.Config.Healthcheck.Test).toEqual(['CMD-SHELL', `/usr/local/bin/healthcheck.sh ${SERVER.smtp} starttls 127.0.0.1`]);
     expect(inspect.Config.Healthcheck.Interval).toBe(10_000_000_000);
     expect(inspect.State.Health.Status).toBe('healthy');
     expect(inspect.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: `postfix-queue-${SERVER.name}`, Destination: '/var/spool/postfix' })]);
