@@ -5,6 +5,7 @@ import type { ServerSpec, SubmissionSpec } from '../../lib/server-spec';
 import { validateServer } from '../../lib/validate-server';
 import { describeIfPostconf, postconfCheck } from '../helpers/postconf';
 import { baselineSpec, certificatelessSpec, clientCerts, server, sessionCache, submissions, tls } from './baseline-spec';
+import { INTERMEDIATE_EXCLUSIONS as INTERMEDIATE_EXCLUSION_LIST, MUA_OVERRIDES } from '../helpers/expected-postfix';
 
 // ---- independent readers of the rendered text -------------------------------------------------------------------
 
@@ -55,8 +56,8 @@ function service(masterCf: string, name: string): ParsedService {
 
 // ---- what the renderer is meant to produce, stated from the spec --------------------------------------------------
 
-/** The intermediate profile's exclusions: with Postfix's medium grade, Mozilla's six TLS 1.2 suites remain. */
-const INTERMEDIATE_EXCLUSIONS = 'aNULL, kRSA, kDHE, PSK, SHA1, SHA256, SHA384, CAMELLIA, ARIA, AESCCM';
+/** The intermediate profile's exclusions as main.cf lists them. */
+const INTERMEDIATE_EXCLUSIONS = INTERMEDIATE_EXCLUSION_LIST.join(', ');
 
 const BASELINE_MAIN_CF: Record<string, string> = {
   compatibility_level: '3.6',
@@ -109,16 +110,6 @@ function smtpName(spec: ServerSpec): string | undefined {
  * internal override (relay's syslog_name). `relay` gives a port's smtpd_relay_restrictions when it is not the
  * plain SASL one.
  */
-/** Upstream's and Debian's submission overrides: the MX's checks do not apply to authenticated users. */
-const MUA_OVERRIDES: readonly [string, string][] = [
-  ['smtpd_reject_unlisted_recipient', 'no'],
-  ['smtpd_client_restrictions', ''],
-  ['smtpd_helo_restrictions', ''],
-  ['smtpd_sender_restrictions', ''],
-  ['smtpd_recipient_restrictions', ''],
-  ['milter_macro_daemon_name', 'ORIGINATING'],
-];
-
 function intendedOverrides(spec: ServerSpec, relay: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of spec.submissions) {

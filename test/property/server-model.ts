@@ -17,6 +17,7 @@ import {
   TlsServer,
 } from '../../index';
 import { expansions, parseInlineTable, parseMainCf, parseMasterCf, parseTableSource, ParsedService, tokenize } from './oracle';
+import { INTERMEDIATE_EXCLUSIONS, MUA_OVERRIDES } from '../helpers/expected-postfix';
 
 /**
  * One whole server as the user means it: every string and list prop of every construct, as plain data. The
@@ -179,9 +180,6 @@ const MODELLED = new Set([
   'smtpd_sasl_type', 'smtpd_sasl_path', 'smtpd_tls_ask_ccert',
 ]);
 
-/** OpenSSL properties the intermediate profile excludes where TLS is mandatory (Mozilla's six TLS 1.2 suites remain). */
-const INTERMEDIATE_EXCLUSIONS = ['aNULL', 'kRSA', 'kDHE', 'PSK', 'SHA1', 'SHA256', 'SHA384', 'CAMELLIA', 'ARIA', 'AESCCM'];
-
 interface Control {
   readonly main: ReadonlyMap<string, string>;
   readonly services: readonly ParsedService[];
@@ -253,12 +251,7 @@ export function expectedFor(config: Config): Expected {
         ['smtpd_sasl_auth_enable', 'yes'],
         ['smtpd_tls_auth_only', 'yes'],
         ...(config.certSubmission ? ([['smtpd_tls_ask_ccert', 'yes'], ['smtpd_tls_req_ccert', 'yes']] as [string, string][]) : []),
-        ['smtpd_reject_unlisted_recipient', 'no'],
-        ['smtpd_client_restrictions', ''],
-        ['smtpd_helo_restrictions', ''],
-        ['smtpd_sender_restrictions', ''],
-        ['smtpd_recipient_restrictions', ''],
-        ['milter_macro_daemon_name', 'ORIGINATING'],
+        ...MUA_OVERRIDES,
         ['smtpd_relay_restrictions', ['permit_sasl_authenticated', ...(config.certSubmission ? permits : []), 'reject'].join(', ')],
       ];
       return { ...service, name: listenerName(config.submissionListenAddress, 'submission', 587), overrides };
