@@ -37,9 +37,13 @@ function algorithmOf(certificate: X509Certificate): KeyAlgorithm {
       return KeyAlgorithm.ECDSA;
     case 'dsa':
       return KeyAlgorithm.DSA;
+    case 'ed25519':
+      return KeyAlgorithm.ED25519;
+    case 'ed448':
+      return KeyAlgorithm.ED448;
     default:
       throw new ConfigError(
-        `certificate ${certificate.subject} has a ${certificate.publicKey.asymmetricKeyType} key, which Postfix servers cannot use: use RSA or ECDSA`,
+        `certificate ${certificate.subject} has a ${certificate.publicKey.asymmetricKeyType} key, which Postfix servers cannot use: use RSA, ECDSA, Ed25519 or Ed448`,
       );
   }
 }

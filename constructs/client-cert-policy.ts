@@ -64,9 +64,9 @@ export interface ClientCertPolicyProps {
    */
   readonly requireCertificates?: boolean;
   /**
-   * Longest client chain accepted: 1 = issued directly by a trusted CA (`smtpd_tls_ccert_verifydepth`).
-   * Measured on Postfix 3.7.11 with OpenSSL 3: values below 3 do not refuse a chain through one
-   * intermediate, so the library warns about them.
+   * Client chain length limit (`smtpd_tls_ccert_verifydepth`): Postfix passes it plus one to OpenSSL, which
+   * counts only the intermediates between the client certificate and the root, so N accepts up to N + 1
+   * intermediates (1 accepts two; measured). Values below 3 get a warning saying so.
    * @default - Postfix's default, 9
    */
   readonly verifyDepth?: number;

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { ServerCertificate } from './certificates';
 import { KeyAlgorithm } from './enums';
 import { checked, constructError, typedProps } from './errors';
-import { hostname as checkHostname, safeText } from '../lib/values';
+import { hostname as checkHostname, quote, safeText } from '../lib/values';
 
 /** Props of a `DeployTimePki`. */
 export interface DeployTimePkiProps {
@@ -93,7 +93,9 @@ export class DeployTimePki extends Construct {
 
   /** A server certificate for the given host names, chained to this PKI's CA. */
   public serverCertificate(id: string, hostnames: string[], algorithm: KeyAlgorithm = KeyAlgorithm.ECDSA): ServerCertificate {
-    if (algorithm === KeyAlgorithm.DSA) throw constructError(this, 'the tls provider cannot make DSA keys (DSA is obsolete): use ECDSA or RSA');
+    if (algorithm !== KeyAlgorithm.ECDSA && algorithm !== KeyAlgorithm.RSA) {
+      throw constructError(this, `DeployTimePki makes ECDSA and RSA server keys, not ${quote(algorithm)} (DSA is obsolete; EdDSA only makes sense next to one of them): use ECDSA or RSA`);
+    }
     const dnsNames = hostnames.map((h) => checked(this, () => checkHostname('hostname', h)));
     const uses = ['digital_signature', 'server_auth', ...(algorithm === KeyAlgorithm.RSA ? ['key_encipherment'] : [])];
     const leaf = this.issue(id, this.issuer, algorithm, { commonName: dnsNames[0] }, uses, false, dnsNames);

@@ -31,6 +31,10 @@ export enum KeyAlgorithm {
   ECDSA = 'ecdsa',
   /** Obsolete: accepted with a warning. */
   DSA = 'dsa',
+  /** EdDSA (Postfix 3.4+ with smtpd_tls_chain_files); few SMTP clients use it, so only next to ECDSA or RSA. */
+  ED25519 = 'ed25519',
+  /** EdDSA with Ed448; like ED25519. */
+  ED448 = 'ed448',
 }
 
 /** `smtpd_tls_fingerprint_digest`. */

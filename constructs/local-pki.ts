@@ -156,7 +156,9 @@ export class LocalPki {
 /** The fields every kind shares, checked for callers without TypeScript's checks. */
 function common(options: LocalKeyOptions & { readonly commonName?: string }) {
   const algorithm = oneOf('LocalPki algorithm', options.algorithm ?? KeyAlgorithm.ECDSA, KeyAlgorithm);
-  if (algorithm === KeyAlgorithm.DSA) throw new ConfigError(`LocalPki algorithm ${quote(algorithm)}: LocalPki makes RSA and ECDSA keys (DSA is obsolete)`);
+  if (algorithm !== KeyAlgorithm.ECDSA && algorithm !== KeyAlgorithm.RSA) {
+    throw new ConfigError(`LocalPki algorithm ${quote(algorithm)}: LocalPki makes RSA and ECDSA keys (DSA is obsolete; bring EdDSA certificates with ServerCertificate.fromFiles)`);
+  }
   return { algorithm, rsaBits: options.rsaBits, commonName: options.commonName, notBefore: options.notBefore, notAfter: options.notAfter };
 }
 

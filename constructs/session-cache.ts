@@ -51,7 +51,8 @@ export interface SessionCacheProps {
    */
   readonly timeoutSeconds?: number;
   /**
-   * Issue session ids even without a cache database (`smtpd_tls_always_issue_session_ids`).
+   * Issue session ids even without a cache database and tickets (`smtpd_tls_always_issue_session_ids`); with
+   * either, Postfix issues them anyway and `false` only gets a warning.
    * @default - Postfix's default, true
    */
   readonly alwaysIssueSessionIds?: boolean;

@@ -2,7 +2,8 @@ import { Construct } from 'constructs';
 import type { SubmissionSpec } from '../lib/server-spec';
 import { integer } from '../lib/values';
 import { SubmissionMode } from './enums';
-import { checked, oneOf, refuseTokens, typedProps } from './errors';
+import { warning } from '../lib/diagnostics';
+import { checked, constructError, oneOf, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import { PostfixServer, checkListenAddress } from './postfix-server';
 
 /** Props of a `SubmissionPort`. */
@@ -28,8 +29,10 @@ export interface SubmissionPortProps {
    */
   readonly saslAuthentication?: boolean;
   /**
-   * Offer AUTH only after TLS is active (`smtpd_tls_auth_only`).
-   * @default true
+   * No longer needed: a SubmissionPort always requires TLS, which makes Postfix offer AUTH only after it.
+   * `true` gets a warning, `false` is refused.
+   * @deprecated implied by the service's mandatory TLS; remove it
+   * @default - implied
    */
   readonly authOnly?: boolean;
   /**
@@ -48,6 +51,12 @@ export class SubmissionPort extends Construct {
     super(scope, id);
     refuseTokens(this, props);
     typedProps(this, props, { port: 'number', saslAuthentication: 'boolean', authOnly: 'boolean', requireClientCertificate: 'boolean' });
+    if (props.authOnly === false) {
+      throw constructError(this, 'authOnly false cannot be honoured: a SubmissionPort always requires TLS (smtpd_tls_security_level = encrypt), and Postfix then accepts AUTH only after STARTTLS (smtpd.c). Remove authOnly');
+    }
+    if (props.authOnly === true) {
+      reportDiagnostics(this, [warning('auth-only-implied', 'authOnly is implied by the TLS a SubmissionPort always requires, and no longer rendered (smtpd_tls_auth_only): remove it')]);
+    }
     const server = PostfixServer.of(this);
     const mode = checked(this, () => oneOf('mode', props.mode ?? SubmissionMode.STARTTLS, SubmissionMode));
     const port = props.port ?? (mode === SubmissionMode.WRAPPER ? 465 : 587);
@@ -59,7 +68,6 @@ export class SubmissionPort extends Construct {
       listenAddress: props.listenAddress,
       mode: mode === SubmissionMode.WRAPPER ? 'wrapper' : 'starttls',
       saslAuth: props.saslAuthentication ?? true,
-      authOnly: props.authOnly ?? true,
       requireClientCert: props.requireClientCertificate ?? false,
     };
     server._addSubmission(this);

@@ -15,6 +15,9 @@ const USABLE_WITH: Readonly<Record<KeyAlgorithm, string>> = {
   rsa: '!aECDSA:!aDSS:!aNULL:!PSK:!SRP',
   ecdsa: '!aRSA:!aDSS:!aNULL:!PSK:!SRP',
   dsa: '!aRSA:!aECDSA:!aNULL:!PSK:!SRP',
+  // TLS 1.2 serves EdDSA certificates with the ECDSA-authenticated suites (RFC 8422).
+  ed25519: '!aRSA:!aDSS:!aNULL:!PSK:!SRP',
+  ed448: '!aRSA:!aDSS:!aNULL:!PSK:!SRP',
 };
 
 /** The OpenSSL cipher string Postfix builds for a grade and exclusions (tls_set_ciphers: `LIST:!X:!Y`). */

@@ -13,7 +13,7 @@
 
 const RELAY_PROPS =
   'relaying is granted only by typed props: PostfixServer trustedNetworks, ClientCertPolicy relayClients / permitAllClientCertificates / accessRules, or a SubmissionPort with saslAuthentication';
-const AUTH_PROPS = 'SASL AUTH is enabled only on a SubmissionPort (saslAuthentication, authOnly) with PostfixServer sasl, never on port 25';
+const AUTH_PROPS = 'SASL AUTH is enabled only on a SubmissionPort (saslAuthentication) with PostfixServer sasl, never on port 25';
 
 /** Refused in additionalParameters, one per line: the reason and the prop to use instead. */
 export const RELAY_REFUSED: Readonly<Record<string, string>> = {

@@ -181,7 +181,6 @@ function submissionService(spec: ServerSpec, s: SubmissionSpec, certPermits: rea
   ];
   if (wrapper) overrides.push({ name: 'smtpd_tls_wrappermode', value: 'yes' });
   if (s.saslAuth) overrides.push({ name: 'smtpd_sasl_auth_enable', value: 'yes' });
-  if (s.authOnly) overrides.push({ name: 'smtpd_tls_auth_only', value: 'yes' });
   if (s.requireClientCert) {
     overrides.push({ name: 'smtpd_tls_ask_ccert', value: 'yes' }, { name: 'smtpd_tls_req_ccert', value: 'yes' });
   }

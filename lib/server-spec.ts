@@ -10,7 +10,7 @@ import type { TlsProfileName } from './tls-profile';
 export type SecurityLevel = 'none' | 'may' | 'encrypt';
 export type CipherGrade = 'null' | 'export' | 'low' | 'medium' | 'high';
 export type TlsProtocolVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
-export type KeyAlgorithm = 'rsa' | 'ecdsa' | 'dsa';
+export type KeyAlgorithm = 'rsa' | 'ecdsa' | 'dsa' | 'ed25519' | 'ed448';
 export type FingerprintDigest = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 export type SessionCacheDatabaseType = 'btree' | 'lmdb' | 'hash' | 'texthash';
 
@@ -92,7 +92,6 @@ export interface SubmissionSpec {
   /** `starttls`: STARTTLS required (587); `wrapper`: implicit TLS from the first byte (465). */
   readonly mode: 'starttls' | 'wrapper';
   readonly saslAuth: boolean;
-  readonly authOnly: boolean;
   readonly requireClientCert: boolean;
 }
 

@@ -145,6 +145,9 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
   if (algorithms.includes('dsa')) {
     out.push(warning('dsa-obsolete', `a DSA certificate (${tls.certificates.find((c) => c.algorithm === 'dsa')?.chainPath}) is configured: DSA is obsolete and modern clients do not negotiate it. Use an ECDSA certificate (optionally next to RSA)`));
   }
+  if (algorithms.length > 0 && algorithms.every((a) => a === 'ed25519' || a === 'ed448')) {
+    out.push(warning('eddsa-only', `only EdDSA certificates (${algorithms.join(', ')}) are configured: most SMTP clients offer no EdDSA signature algorithm and would fail the handshake. Add an ECDSA (or RSA) certificate next to it; Postfix picks per client`));
+  }
   if (tls.logLevel >= 3) {
     out.push(warning('tls-loglevel-verbose', `logLevel ${tls.logLevel} dumps TLS traffic into the log: use it only while debugging (0 or 1 otherwise)`));
   }
@@ -268,7 +271,8 @@ function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
     out.push(warning('append-default-ca', 'appendDefaultCa trusts every public CA for client certificates: prefer a dedicated CA'));
   }
   if (cc.verifyDepth !== undefined && cc.verifyDepth < 3) {
-    out.push(warning('verify-depth-not-enforced', `verifyDepth ${cc.verifyDepth} is not enforced by Postfix 3.7 with OpenSSL 3: a client chain through an intermediate to a trusted root still verifies (measured). To refuse such clients, list them by fingerprint (relayClients) or trust only the issuing CA`));
+    const intermediates = cc.verifyDepth + 1;
+    out.push(warning('verify-depth-counts-intermediates', `verifyDepth ${cc.verifyDepth} accepts client chains with up to ${intermediates} intermediate CAs: Postfix passes ${intermediates} to OpenSSL, which counts only the intermediates between the client certificate and the root. No verifyDepth refuses a certificate issued through an intermediate: to accept only certain clients, list them by fingerprint (relayClients)`));
   }
   if (cc.fingerprintDigest === 'md5' || cc.fingerprintDigest === 'sha1') {
     out.push(warning('weak-fingerprint-digest', `fingerprintDigest ${cc.fingerprintDigest} is weak against collisions: use sha256`));
@@ -296,8 +300,10 @@ function validateSessionCache(spec: ServerSpec, out: Diagnostic[]): void {
   for (const name of cache.serviceOverrides ?? []) {
     out.push(error('session-cache-service-override', `${name} is read by tlsmgr, not smtpd: a master.cf -o override does nothing. Set it on the SessionCache`));
   }
-  if (cache.alwaysIssueSessionIds === false && cache.database) {
-    out.push(warning('session-ids-with-database', 'alwaysIssueSessionIds is false although a cache database is configured: clients cannot resume from the database. Leave it true'));
+  // tls_server.c sets up session ids whenever a cache database or tickets are in use; the flag matters only without both.
+  if (cache.alwaysIssueSessionIds === false && (cache.database || timeout !== 0)) {
+    const because = cache.database ? 'a cache database is configured' : 'session tickets are on (timeoutSeconds is not 0)';
+    out.push(warning('session-ids-flag-ignored', `alwaysIssueSessionIds false has no effect because ${because}: Postfix issues session ids whenever it can resume sessions. Remove alwaysIssueSessionIds`));
   }
 }
 
@@ -325,9 +331,6 @@ function validateSubmissions(spec: ServerSpec, out: Diagnostic[]): void {
     const certificatesRelay = cc !== undefined && (cc.relayClientCerts !== undefined || cc.permitAllClientCerts || cc.ccertAccess !== undefined);
     if (!s.saslAuth && !(s.requireClientCert && certificatesRelay)) {
       out.push(error('submission-accepts-nobody', `SubmissionPort ${s.id} has neither SASL nor required client certificates with an access rule (relayClients, permitAllClientCertificates, accessRules), so no client could relay through it: enable one`));
-    }
-    if (s.saslAuth && !s.authOnly) {
-      out.push(warning('auth-without-tls', `SubmissionPort ${s.id} allows AUTH before TLS: passwords could cross the network in clear. Leave authOnly at true`));
     }
   }
 }

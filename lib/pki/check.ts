@@ -311,6 +311,9 @@ function checkPurpose(leaf: ParsedCert, total: number, role: TlsRole, out: Diagn
 }
 
 
+// A warning, not an error: opportunistic senders, DANE-EE (TLSA 3 1 1) and self-signed setups never check the name.
+const NAME_CHECKERS = 'Senders that verify names (smtp_tls_security_level verify or secure, MTA-STS) will refuse it; opportunistic and DANE-EE senders do not check it.';
+
 function checkHostnames(leaf: ParsedCert, total: number, hostnames: readonly string[], out: Diagnostic[]): void {
   const dns = leaf.ext.dnsNames;
   for (const raw of hostnames) {
@@ -318,7 +321,7 @@ function checkHostnames(leaf: ParsedCert, total: number, hostnames: readonly str
     if (isIP(host)) {
       if (leaf.node.checkIP(host) === undefined) {
         const ips = leaf.ext.ipAddresses;
-        out.push(error(PKI_RULES.hostnameMismatch, `${describe(leaf, total)} does not cover the IP address ${host} (IP SANs: ${ips.join(', ') || 'none'}). Reissue it with ${host} as an IP subjectAltName.`));
+        out.push(warning(PKI_RULES.hostnameMismatch, `${describe(leaf, total)} does not cover the IP address ${host} (IP SANs: ${ips.join(', ') || 'none'}). ${NAME_CHECKERS} Reissue it with ${host} as an IP subjectAltName if they must connect.`));
       }
       continue;
     }
@@ -326,9 +329,9 @@ function checkHostnames(leaf: ParsedCert, total: number, hostnames: readonly str
     const matched = leaf.node.checkHost(host, { wildcards: true, partialWildcards: false, multiLabelWildcards: false, singleLabelSubdomains: false });
     if (matched === undefined) {
       out.push(
-        error(
+        warning(
           PKI_RULES.hostnameMismatch,
-          `${describe(leaf, total)} does not cover the host name "${host}" (DNS SANs: ${dns.join(', ') || 'none'}). ` +
+          `${describe(leaf, total)} does not cover the host name "${host}" (DNS SANs: ${dns.join(', ') || 'none'}). ${NAME_CHECKERS} ` +
             `Reissue it with "${host}" in subjectAltName, or use the name the certificate was issued for (a wildcard covers exactly one label).`,
         ),
       );

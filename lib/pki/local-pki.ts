@@ -60,7 +60,10 @@ export interface CommonCertOptions {
 }
 
 export type RootCaOptions = CommonCertOptions;
-export type IntermediateOptions = CommonCertOptions;
+export interface IntermediateOptions extends CommonCertOptions {
+  /** basicConstraints pathLenConstraint: how many intermediates may follow below it. Default 0. */
+  readonly pathLength?: number;
+}
 
 export interface ServerCertOptions extends CommonCertOptions {
   /** Name of the issuing CA in this PKI. */
@@ -112,6 +115,7 @@ interface Params {
   readonly hostnames?: readonly string[];
   readonly extendedKeyUsage?: readonly string[];
   readonly keyUsage?: readonly string[];
+  readonly pathLength?: number;
   readonly notBefore?: string;
   readonly notAfter?: string;
 }
@@ -192,13 +196,19 @@ export class LocalPki {
   }
 
   ensureIntermediate(name: string, issuer: string, options: IntermediateOptions = {}): Promise<CertificateFiles> {
-    return this.serialised(() =>
-      this.ensure(name, {
+    return this.serialised(() => {
+      const { pathLength } = options;
+      if (pathLength !== undefined && !(Number.isInteger(pathLength) && pathLength >= 0 && pathLength <= 8)) {
+        throw new ConfigError(`intermediate "${name}": path length ${String(pathLength)} must be an integer from 0 to 8`);
+      }
+      return this.ensure(name, {
         ...this.commonParams('intermediate', options),
         commonName: options.commonName ?? `${name} development intermediate CA`,
         issuer,
-      }),
-    );
+        // Recorded only when set, so manifests written before the option still match.
+        ...(pathLength !== undefined ? { pathLength } : {}),
+      });
+    });
   }
 
   ensureServerCert(name: string, options: ServerCertOptions): Promise<CertificateFiles> {
@@ -380,7 +390,7 @@ export class LocalPki {
     const signer = issuer ? await importSigningKey(loadPrivateKey(issuer.keyPath)) : subjectKey;
     const issuerCert = issuer ? new x509.X509Certificate(issuer.certPem) : undefined;
     const extensions: x509.Extension[] = [
-      new x509.BasicConstraintsExtension(isCa, params.kind === 'intermediate' ? 0 : undefined, true),
+      new x509.BasicConstraintsExtension(isCa, params.kind === 'intermediate' ? (params.pathLength ?? 0) : undefined, true),
       new x509.KeyUsagesExtension(
         isCa ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : (params.keyUsage ?? []).reduce((acc, u) => acc | KEY_USAGE_FLAGS[u as KeyUsageName], 0),
         true,

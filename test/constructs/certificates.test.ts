@@ -56,6 +56,32 @@ describe('server certificates the user brings', () => {
     expect(fullSynthAnnotations(app)).toEqual([]);
   });
 
+  test('an Ed25519 certificate (issued by the test intermediate with openssl) goes into smtpd_tls_chain_files next to ECDSA; alone it warns', () => {
+    const t = pki();
+    const key = join(t.dir, 'ed25519.key.pem');
+    const csr = join(t.dir, 'ed25519.csr.pem');
+    const ext = join(t.dir, 'ed25519.ext');
+    const leaf = join(t.dir, 'ed25519.crt.pem');
+    openssl(['genpkey', '-algorithm', 'ed25519', '-out', key]);
+    openssl(['req', '-new', '-key', key, '-subj', `/CN=${HOST}`, '-out', csr]);
+    writeFileSync(ext, `subjectAltName = DNS:${HOST}\nextendedKeyUsage = serverAuth\nkeyUsage = critical, digitalSignature\n`);
+    openssl(['x509', '-req', '-in', csr, '-CA', t.intermediate.certPath, '-CAkey', t.intermediate.keyPath, '-CAcreateserial', '-days', '90', '-extfile', ext, '-out', leaf]);
+    const chain = join(t.dir, 'ed25519.chain.pem');
+    writeFileSync(chain, readFileSync(leaf, 'utf8') + readFileSync(t.intermediate.certPath, 'utf8'));
+    expect(opensslVerifyServer(t, chain).ok).toBe(true);
+    const ed25519 = ServerCertificate.fromFiles({ chainFile: chain, keyFile: key });
+    expect(ed25519.algorithm).toBe('ed25519');
+
+    const { app, stack } = newStack();
+    const server = buildServer(stack, 'mx', t, { tls: { certificates: [serverCert(t.serverEcdsa), ed25519] } });
+    expect(server.render().mainCf).toMatch(/^smtpd_tls_chain_files = \S*ecdsa\.key\.pem, \S*ecdsa\.chain\.pem, \S*ed25519\.key\.pem, \S*ed25519\.chain\.pem$/m);
+    expect(fullSynthAnnotations(app)).toEqual([]);
+
+    const alone = newStack();
+    buildServer(alone.stack, 'mx', t, { tls: { certificates: [ServerCertificate.fromFiles({ chainFile: chain, keyFile: key })] } });
+    expect(fullSynthAnnotations(alone.app).map((a) => a.message)).toEqual([expect.stringMatching(/^\[eddsa-only\] only EdDSA certificates \(ed25519\)/)]);
+  });
+
   test('an encrypted key is refused: Postfix cannot ask for the passphrase', () => {
     const { keyFile } = pki().bad.encryptedKey;
     expect(readFileSync(keyFile, 'utf8')).toContain('-----BEGIN ENCRYPTED PRIVATE KEY-----');
@@ -100,11 +126,17 @@ describe('server certificates the user brings', () => {
     expect(message).toMatch(/^\[stack\/mx\/Tls\] \[pki-cert-expired\] "CN=mx\.example\.com.* expired on 2021-01-01T00:00:00\.000Z\. Renew it and replace the file\./);
   });
 
-  test('a certificate that does not cover the server hostname is refused, naming both', () => {
+  // Opportunistic and DANE-EE senders never check the name, so a mismatch is a warning, not an error.
+  test('a certificate that does not cover the server hostname gets a warning naming both (openssl agrees it does not match)', () => {
     const check = openssl(['x509', '-noout', '-checkhost', HOST, '-in', pki().bad.otherHost.chainFile]).toString();
     expect(check).toContain('does NOT match certificate');
-    const message = tlsError(pki().bad.otherHost);
-    expect(message).toMatch(/^\[stack\/mx\/Tls\] \[pki-cert-hostname-mismatch\] "CN=other\.example\.org.*does not cover the host name "mx\.example\.com" \(DNS SANs: other\.example\.org\)/);
+    const { app, stack } = newStack();
+    buildServer(stack, 'mx', pki(), { tls: { certificates: [ServerCertificate.fromFiles(pki().bad.otherHost)] } });
+    const annotations = fullSynthAnnotations(app);
+    expect(annotations).toEqual([expect.objectContaining({ level: '@cdktf/warn', constructPath: 'stack/mx/Tls' })]);
+    const message = annotations[0].message;
+    expect(message).toMatch(/^\[pki-cert-hostname-mismatch\] "CN=other\.example\.org.*does not cover the host name "mx\.example\.com" \(DNS SANs: other\.example\.org\)/);
+    expect(message).toContain('opportunistic and DANE-EE senders do not check it');
     expect(message).toContain('Reissue it with "mx.example.com" in subjectAltName');
   });
 

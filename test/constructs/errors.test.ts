@@ -66,6 +66,7 @@ const CONSTRUCTION_ERRORS: ErrorCase[] = [
     name: 'useTls together with securityLevel', parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], useTls: true, securityLevel: SecurityLevel.MAY } }),
     path: '[stack/mx/Tls]', value: 'useTls/enforceTls', fix: 'keep securityLevel only',
   },
+  { name: 'SubmissionPort authOnly false', parts: () => ({ submissions: [{ authOnly: false }] }), path: '[stack/mx/Submission0]', value: 'authOnly false', fix: 'Remove authOnly' },
   { name: 'verifyDepth 0', parts: () => ({ clientCerts: { verifyDepth: 0 } }), path: '[stack/mx/ClientCerts]', value: 'verifyDepth 0', fix: 'from 1 to 100' },
   {
     name: 'requireCertificates with askForCertificates false', parts: () => ({ clientCerts: { requireCertificates: true, askForCertificates: false } }),

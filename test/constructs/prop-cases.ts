@@ -345,7 +345,7 @@ export const PROP_CASES: readonly PropCase[] = [
     parts: (t) => ({ server: { publicMx: false }, tls: { certificates: ecdsa(t), securityLevel: SecurityLevel.ENCRYPT }, clientCerts: { trustedCaFiles: [t.clientCa.certPath], requireCertificates: true } }),
     main: ['smtpd_tls_ask_ccert = yes', 'smtpd_tls_req_ccert = yes'],
   },
-  { construct: 'ClientCertPolicy', prop: 'verifyDepth', variant: '2', parts: () => ({ clientCerts: { verifyDepth: 2 } }), main: ['smtpd_tls_ccert_verifydepth = 2'], warnings: ['verify-depth-not-enforced'] },
+  { construct: 'ClientCertPolicy', prop: 'verifyDepth', variant: '2', parts: () => ({ clientCerts: { verifyDepth: 2 } }), main: ['smtpd_tls_ccert_verifydepth = 2'], warnings: ['verify-depth-counts-intermediates'] },
   {
     construct: 'ClientCertPolicy', prop: 'relayClients', variant: 'by certificate: openssl fingerprint in relay_clientcerts',
     parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], relayClients: [clientIdentity(t.client, 'relay.example.net')] } }),
@@ -424,7 +424,8 @@ export const PROP_CASES: readonly PropCase[] = [
   { construct: 'SessionCache', prop: 'store', variant: "of('hash')", parts: () => ({ sessionCache: { store: SessionStore.of('hash') } }), main: ['smtpd_tls_session_cache_database = hash:/var/lib/postfix/smtpd_scache'] },
   { construct: 'SessionCache', prop: 'timeoutSeconds', variant: '7200 -> 2h', parts: () => ({ sessionCache: { timeoutSeconds: 7200 } }), main: ['smtpd_tls_session_cache_timeout = 2h'] },
   { construct: 'SessionCache', prop: 'timeoutSeconds', variant: 'over 24h warns', parts: () => ({ sessionCache: { timeoutSeconds: 2 * 86400 } }), main: ['smtpd_tls_session_cache_timeout = 2d'], warnings: ['session-cache-timeout-long'] },
-  { construct: 'SessionCache', prop: 'alwaysIssueSessionIds', variant: 'false', parts: () => ({ sessionCache: { alwaysIssueSessionIds: false } }), main: ['smtpd_tls_always_issue_session_ids = no'] },
+  { construct: 'SessionCache', prop: 'alwaysIssueSessionIds', variant: 'false (ignored with tickets, warns)', parts: () => ({ sessionCache: { alwaysIssueSessionIds: false } }), main: ['smtpd_tls_always_issue_session_ids = no'], warnings: ['session-ids-flag-ignored'] },
+  { construct: 'SessionCache', prop: 'alwaysIssueSessionIds', variant: 'false without tickets or database', parts: () => ({ sessionCache: { alwaysIssueSessionIds: false, timeoutSeconds: 0 } }), main: ['smtpd_tls_always_issue_session_ids = no'], warnings: ['session-cache-disabled'] },
   { construct: 'SessionCache', prop: 'alwaysIssueSessionIds', variant: 'true', parts: () => ({ sessionCache: { alwaysIssueSessionIds: true } }), main: ['smtpd_tls_always_issue_session_ids = yes'] },
 
   // ---- SubmissionPort ----
@@ -433,10 +434,10 @@ export const PROP_CASES: readonly PropCase[] = [
     master: [{
       service: 'submission', line: 'submission inet n - n - - smtpd',
       overrides: {
-        syslog_name: 'postfix/submission', smtpd_tls_security_level: 'encrypt', smtpd_sasl_auth_enable: 'yes', smtpd_tls_auth_only: 'yes',
+        syslog_name: 'postfix/submission', smtpd_tls_security_level: 'encrypt', smtpd_sasl_auth_enable: 'yes',
         smtpd_relay_restrictions: 'permit_sasl_authenticated,reject',
       },
-      absentOverrides: ['smtpd_tls_wrappermode', 'smtpd_tls_req_ccert'],
+      absentOverrides: ['smtpd_tls_wrappermode', 'smtpd_tls_req_ccert', 'smtpd_tls_auth_only'],
     }],
   },
   {
@@ -459,8 +460,8 @@ export const PROP_CASES: readonly PropCase[] = [
     }],
   },
   {
-    construct: 'SubmissionPort', prop: 'authOnly', variant: 'false warns', parts: () => ({ submissions: [{ authOnly: false }] }),
-    master: [{ service: 'submission', overrides: { smtpd_sasl_auth_enable: 'yes' }, absentOverrides: ['smtpd_tls_auth_only'] }], warnings: ['auth-without-tls'],
+    construct: 'SubmissionPort', prop: 'authOnly', variant: 'true: implied, not rendered, warns', parts: () => ({ submissions: [{ authOnly: true }] }),
+    master: [{ service: 'submission', overrides: { smtpd_sasl_auth_enable: 'yes' }, absentOverrides: ['smtpd_tls_auth_only'] }], warnings: ['auth-only-implied'],
   },
   {
     construct: 'SubmissionPort', prop: 'requireClientCertificate', variant: 'true next to SASL',

@@ -84,6 +84,10 @@ describeWithDocker('client certificates (live Postfix)', () => {
     dedicatedCa = await pki.root('ccert-dedicated-ca');
     await pki.root('ccert-unknown-ca');
     await pki.intermediate('ccert-dedicated-intermediate', 'ccert-dedicated-ca');
+    // Two and three intermediates below the dedicated root, for the verify depth's limit.
+    await pki.pki.ensureIntermediate('ccert-deep-1', 'ccert-dedicated-ca', { pathLength: 2 });
+    await pki.pki.ensureIntermediate('ccert-deep-2', 'ccert-deep-1', { pathLength: 1 });
+    await pki.intermediate('ccert-deep-3', 'ccert-deep-2');
     for (const [name, issuer] of [
       ['listed', 'ccert-cafile-ca'],
       ['unlisted', 'ccert-cafile-ca'],
@@ -93,6 +97,8 @@ describeWithDocker('client certificates (live Postfix)', () => {
       ['stranger', 'ccert-unknown-ca'],
       ['dedicated-direct', 'ccert-dedicated-ca'],
       ['dedicated-via-intermediate', 'ccert-dedicated-intermediate'],
+      ['dedicated-two-intermediates', 'ccert-deep-2'],
+      ['dedicated-three-intermediates', 'ccert-deep-3'],
     ] as const) {
       c[name] = client(await pki.client(name, issuer));
     }
@@ -121,7 +127,8 @@ describeWithDocker('client certificates (live Postfix)', () => {
 
       for (const [spec, id, depth] of [[ALL, 'all', 2], [DEPTH1, 'depth1', 1]] as const) {
         const server = testServer(stack, id, { hostname: spec.host, port: spec.smtp });
-        new TlsServer(server, 'Tls', { certificates: certificates(), logLevel: 1 });
+        // Level 2 logs why a client chain did not verify (level 1 logs only the summary).
+        new TlsServer(server, 'Tls', { certificates: certificates(), logLevel: spec === DEPTH1 ? 2 : 1 });
         new ClientCertPolicy(server, 'ClientCerts', {
           trustedCaFiles: [dedicatedCa.certPath],
           permitAllClientCertificates: true,
@@ -205,21 +212,17 @@ describeWithDocker('client certificates (live Postfix)', () => {
     expect(other.rcpt.text).toContain('Relay access denied');
   });
 
-  test('verify depth 1: a certificate issued directly by the trusted CA relays', async () => {
-    expect((await rcptOverTls(DEPTH1.smtp, REMOTE, c['dedicated-direct'])).rcpt.code).toBe(250);
-  });
-
-  // The seed: "With a verify depth of 1 you can only verify certificates directly signed by a trusted CA".
-  // Postfix 3.7.11 with OpenSSL 3.0 (Debian 12) does not enforce smtpd_tls_ccert_verifydepth on the server
-  // side: at log level 2 the root verifies at depth=2, and the chain is trusted even with depth 0. This test
-  // pins what the deployed Postfix really does, so the day it enforces the limit the suite says so (then
-  // assert "Relay access denied" here, as the seed promises).
-  test('verify depth 1 does NOT refuse a client chain through an intermediate on Postfix 3.7 (seed promise not kept by Postfix)', async () => {
+  // Postfix hands OpenSSL smtpd_tls_ccert_verifydepth + 1 (tls_server.c), and OpenSSL's depth counts only
+  // the intermediates between the client certificate and the root: depth 1 accepts up to two intermediates.
+  test('verify depth 1: direct and two-intermediate chains relay, a three-intermediate chain is refused as too long', async () => {
     expect(await h().execOk(DEPTH1.name, ['postconf', '-h', 'smtpd_tls_ccert_verifydepth'])).toBe('1\n');
+    expect((await rcptOverTls(DEPTH1.smtp, REMOTE, c['dedicated-direct'])).rcpt.code).toBe(250);
+    expect((await rcptOverTls(DEPTH1.smtp, REMOTE, c['dedicated-two-intermediates'])).rcpt.code).toBe(250);
     const since = await h().logCursor(DEPTH1.name);
-    const viaIntermediate = await rcptOverTls(DEPTH1.smtp, REMOTE, c['dedicated-via-intermediate']);
-    expect(await since(/Trusted TLS connection established/)).toMatch(/Trusted TLS connection established/);
-    expect(viaIntermediate.rcpt.code).toBe(250);
+    const tooDeep = await rcptOverTls(DEPTH1.smtp, REMOTE, c['dedicated-three-intermediates']);
+    expect(tooDeep.rcpt.code).toBe(554);
+    expect(tooDeep.rcpt.text).toContain('Relay access denied');
+    expect(await since(/Untrusted TLS connection established/)).toMatch(/certificate chain longer than limit\(2\)[\s\S]*Untrusted TLS connection established/);
   });
 
   test('required client certificates under encrypt: no certificate or an untrusted one is refused, a trusted one may send', async () => {

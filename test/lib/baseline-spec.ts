@@ -43,8 +43,8 @@ export function baselineSpec(): ServerSpec {
     sessionCache: { timeoutSeconds: 3600 },
     sasl: { type: 'cyrus', path: 'smtpd' },
     submissions: [
-      { id: 'sub', port: 587, mode: 'starttls', saslAuth: true, authOnly: true, requireClientCert: false },
-      { id: 'subs', port: 465, mode: 'wrapper', saslAuth: true, authOnly: true, requireClientCert: false },
+      { id: 'sub', port: 587, mode: 'starttls', saslAuth: true, requireClientCert: false },
+      { id: 'subs', port: 465, mode: 'wrapper', saslAuth: true, requireClientCert: false },
     ],
     capacity: {},
   additionalParameters: [],

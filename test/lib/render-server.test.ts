@@ -118,7 +118,6 @@ function intendedOverrides(spec: ServerSpec, relay: Record<string, string> = {})
     out[`${p}smtpd_tls_security_level`] = 'encrypt';
     if (s.mode === 'wrapper') out[`${p}smtpd_tls_wrappermode`] = 'yes';
     if (s.saslAuth) out[`${p}smtpd_sasl_auth_enable`] = 'yes';
-    if (s.authOnly) out[`${p}smtpd_tls_auth_only`] = 'yes';
     if (s.requireClientCert) {
       out[`${p}smtpd_tls_ask_ccert`] = 'yes';
       out[`${p}smtpd_tls_req_ccert`] = 'yes';
@@ -189,11 +188,12 @@ describe('renderServer: baseline master.cf', () => {
       syslog_name: 'postfix/submission',
       smtpd_tls_security_level: 'encrypt',
       smtpd_sasl_auth_enable: 'yes',
-      smtpd_tls_auth_only: 'yes',
       ...Object.fromEntries(MUA_OVERRIDES),
       smtpd_relay_restrictions: 'permit_sasl_authenticated,reject',
     });
-    expect(masterCf).toContain('  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_tls_auth_only=yes');
+    expect(masterCf).toContain('  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes\n');
+    // Implied by encrypt (smtpd.c sets auth_only whenever TLS is enforced).
+    expect(masterCf).not.toContain('smtpd_tls_auth_only');
   });
 
   test('submissions (465): wrapper mode as a master.cf override only', () => {
@@ -203,7 +203,6 @@ describe('renderServer: baseline master.cf', () => {
       smtpd_tls_security_level: 'encrypt',
       smtpd_tls_wrappermode: 'yes',
       smtpd_sasl_auth_enable: 'yes',
-      smtpd_tls_auth_only: 'yes',
       ...Object.fromEntries(MUA_OVERRIDES),
       smtpd_relay_restrictions: 'permit_sasl_authenticated,reject',
     });

@@ -249,7 +249,6 @@ export function expectedFor(config: Config): Expected {
         ['syslog_name', 'postfix/submission'],
         ['smtpd_tls_security_level', 'encrypt'],
         ['smtpd_sasl_auth_enable', 'yes'],
-        ['smtpd_tls_auth_only', 'yes'],
         ...(config.certSubmission ? ([['smtpd_tls_ask_ccert', 'yes'], ['smtpd_tls_req_ccert', 'yes']] as [string, string][]) : []),
         ...MUA_OVERRIDES,
         ['smtpd_relay_restrictions', ['permit_sasl_authenticated', ...(config.certSubmission ? permits : []), 'reject'].join(', ')],

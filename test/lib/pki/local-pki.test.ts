@@ -190,6 +190,20 @@ describe('deliberately bad certificates and misuse', () => {
     expect(again.certificatesIssued).toBe(0);
   });
 
+  test('pathLength lets intermediates stack (openssl verifies the chain); the default 0 does not; a bad value is refused', async () => {
+    const pki = new LocalPki(join(tmp.dir, 'deep'));
+    const root = await pki.ensureRootCa('root');
+    await pki.ensureIntermediate('upper', 'root', { pathLength: 1 });
+    await pki.ensureIntermediate('lower', 'upper');
+    await pki.ensureIntermediate('too-deep', 'lower');
+    const leaf = await pki.ensureClientCert('leaf', { issuer: 'lower', commonName: 'leaf' });
+    const below = await pki.ensureClientCert('below', { issuer: 'too-deep', commonName: 'below' });
+    expect(opensslStatus(['verify', '-CAfile', root.certPath, '-untrusted', leaf.chainPath, leaf.certPath]).out).toMatch(/: OK/);
+    expect(splitPem(readFileSync(leaf.chainPath, 'utf8'))).toHaveLength(3);
+    expect(opensslStatus(['verify', '-CAfile', root.certPath, '-untrusted', below.chainPath, below.certPath]).out).toMatch(/path length constraint exceeded/);
+    await expect(pki.ensureIntermediate('bad', 'root', { pathLength: -1 })).rejects.toThrow(/path length -1 must be an integer from 0 to 8/);
+  });
+
   test('certificates close to expiry are renewed', async () => {
     const d = join(tmp.dir, 'renew');
     await new LocalPki(d).ensureRootCa('root');
