@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DeployFile, PRIVATE_KEY_DIRECTORY, TLS_DIRECTORY } from '../lib/deploy-file';
 import { ConfigError, Diagnostic, Severity } from '../lib/diagnostics';
+import { publicKeySpec } from '../lib/pki/certificate-info';
+import type { PublicKeySpec } from '../lib/server-spec';
 import { checkCaCertificate, checkClientCertificate, checkServerCertificate, checkServerHostname, PKI_RULES } from '../lib/pki/check';
 import { certificateFingerprint, publicKeyFingerprint } from '../lib/pki/fingerprint';
 import { PemBlock, refusePrivateKey, splitPem } from '../lib/pki/pem';
@@ -106,7 +108,7 @@ export class ServerCertificate {
     // Only the certificates are kept: chainPem is public and may be shown or fingerprinted.
     const chainPem = combined ? blocks.filter((b) => b.kind === 'certificate').map((b) => b.toPem()).join('') : text;
     const leaf = parseCertificate(`certificate chain ${chainFile}`, chainPem);
-    return new ServerCertificate(algorithmOf(leaf), chainPem, { sourcePath: keyFile }, combined);
+    return new ServerCertificate(algorithmOf(leaf), chainPem, { sourcePath: keyFile }, combined, publicKeySpec(leaf));
   }
 
   /**
@@ -130,7 +132,13 @@ export class ServerCertificate {
     private readonly key: { readonly sourcePath?: string; readonly content?: string },
     /** Whether the key file also holds the chain (one secret file, listed once in smtpd_tls_chain_files). */
     private readonly combined: boolean,
-  ) {}
+    publicKey?: PublicKeySpec,
+  ) {
+    this._publicKey = publicKey;
+  }
+
+  /** @internal The leaf's key size, when known at synth (DeployTimePki sets it for the keys it makes). */
+  public _publicKey?: PublicKeySpec;
 
   /**
    * @internal Checks what Postfix needs from the pair: unencrypted key matching the leaf, chain order,

@@ -8,6 +8,9 @@ import { KeyAlgorithm } from './enums';
 import { checked, constructError, typedProps } from './errors';
 import { hostname as checkHostname, quote, safeText } from '../lib/values';
 
+/** RSA size of the keys the tls provider makes. */
+const RSA_BITS = 2048;
+
 /** Props of a `DeployTimePki`. */
 export interface DeployTimePkiProps {
   /**
@@ -99,7 +102,10 @@ export class DeployTimePki extends Construct {
     const dnsNames = hostnames.map((h) => checked(this, () => checkHostname('hostname', h)));
     const uses = ['digital_signature', 'server_auth', ...(algorithm === KeyAlgorithm.RSA ? ['key_encipherment'] : [])];
     const leaf = this.issue(id, this.issuer, algorithm, { commonName: dnsNames[0] }, uses, false, dnsNames);
-    return ServerCertificate.fromDeployTimePem({ chainPem: `${leaf.certPem}${this.chainTail}`, privateKeyPem: leaf.keyPem, algorithm });
+    const certificate = ServerCertificate.fromDeployTimePem({ chainPem: `${leaf.certPem}${this.chainTail}`, privateKeyPem: leaf.keyPem, algorithm });
+    // The sizes issue() asks the tls provider for, so profiles with a key floor can check them at synth.
+    certificate._publicKey = { subject: `CN=${dnsNames[0]}`, ...(algorithm === KeyAlgorithm.RSA ? { rsaBits: RSA_BITS } : { curve: 'prime256v1' }) };
+    return certificate;
   }
 
   /** A client certificate; returns its certificate PEM and key as deploy-time references. */
@@ -110,7 +116,7 @@ export class DeployTimePki extends Construct {
 
   private issue(id: string, issuer: DeployTimeKeyPair, algorithm: KeyAlgorithm, subject: { commonName: string }, allowedUses: string[], isCa: boolean, dnsNames?: string[]): DeployTimeKeyPair {
     const { PrivateKey, CertRequest, LocallySignedCert } = tls(this);
-    const key = new PrivateKey(this, `${id}Key`, algorithm === KeyAlgorithm.RSA ? { algorithm: 'RSA', rsaBits: 2048 } : { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
+    const key = new PrivateKey(this, `${id}Key`, algorithm === KeyAlgorithm.RSA ? { algorithm: 'RSA', rsaBits: RSA_BITS } : { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
     const request = new CertRequest(this, `${id}Request`, { privateKeyPem: key.privateKeyPem, subject: [subject], dnsNames });
     const cert = new LocallySignedCert(this, id, {
       certRequestPem: request.certRequestPem,

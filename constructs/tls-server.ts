@@ -6,6 +6,7 @@ import { ensureCustomDhParams, ffdheGroupPem, MIN_PRODUCTION_DH_BITS, primeBitsO
 import { DeployFile, TLS_DIRECTORY } from '../lib/deploy-file';
 import { refusePrivateKey, splitPem } from '../lib/pki/pem';
 import type { TlsSpec } from '../lib/server-spec';
+import { opensslConfigFile } from '../lib/tls-profile';
 import { absolutePath, integer, quote, word } from '../lib/values';
 import { ServerCertificate } from './certificates';
 import { CipherGrade, SecurityLevel, TlsProtocol } from './enums';
@@ -204,7 +205,7 @@ export class TlsServer extends Construct {
     }
     for (const prop of ['profile', 'opportunisticProfile'] as const) {
       if (props[prop] !== undefined && !(props[prop] instanceof TlsProfile)) {
-        throw constructError(this, `${prop} ${quote(String(props[prop]))} is not a TlsProfile: use TlsProfile.INTERMEDIATE, TlsProfile.MODERN or TlsProfile.POSTFIX_DEFAULT`);
+        throw constructError(this, `${prop} ${quote(String(props[prop]))} is not a TlsProfile: use TlsProfile.INTERMEDIATE, TlsProfile.MODERN, TlsProfile.INTERNET_NL or TlsProfile.POSTFIX_DEFAULT`);
       }
     }
     let securityLevel = props.securityLevel ?? SecurityLevel.MAY;
@@ -243,17 +244,20 @@ export class TlsServer extends Construct {
     }
     const placed = this.certificates.map((c) => c._place());
     const dhFile = (props.dhParameters ?? DhParameters.NONE)._file();
-    this._files.push(...placed.flatMap((p) => p.files), ...(dhFile ? [dhFile] : []));
+    const profile = (props.profile ?? TlsProfile.INTERMEDIATE).name;
+    const opportunisticProfile = (props.opportunisticProfile ?? TlsProfile.POSTFIX_DEFAULT).name;
+    const opensslFiles = [...new Set([profile, opportunisticProfile])].flatMap((name) => opensslConfigFile(name) ?? []);
+    this._files.push(...placed.flatMap((p) => p.files), ...(dhFile ? [dhFile] : []), ...opensslFiles);
     if (dhFile) checked(this, () => absolutePath('DH parameter file', dhFile.containerPath));
     this._spec = {
-      certificates: this.certificates.map((c, i) => ({ algorithm: c.algorithm, keyPath: placed[i].keyPath, chainPath: placed[i].chainPath })),
+      certificates: this.certificates.map((c, i) => ({ algorithm: c.algorithm, keyPath: placed[i].keyPath, chainPath: placed[i].chainPath, publicKey: c._publicKey })),
       certificateless: props.certificateless ?? false,
       securityLevel,
       obsoleteForm,
       logLevel,
       receivedHeader: props.receivedHeader ?? false,
-      profile: (props.profile ?? TlsProfile.INTERMEDIATE).name,
-      opportunisticProfile: (props.opportunisticProfile ?? TlsProfile.POSTFIX_DEFAULT).name,
+      profile,
+      opportunisticProfile,
       minimumProtocol: props.minimumProtocol,
       cipherGrade: props.cipherGrade,
       mandatoryCipherGrade: props.mandatoryCipherGrade,

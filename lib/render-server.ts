@@ -4,7 +4,7 @@ import { MainCfParameter, MainCfSection, renderMainCf } from './main-cf';
 import { MasterOverride, MasterService, renderMasterCf } from './master-cf';
 import { internalServices } from './postfix-services';
 import type { ClientCertSpec, ServerSpec, SubmissionSpec, TlsSpec } from './server-spec';
-import { TLS_PROFILES } from './tls-profile';
+import { opensslConfigPath, TLS_PROFILES, TlsProfileName } from './tls-profile';
 import { validateServer } from './validate-server';
 import { absolutePath, commaList, duration, hostname, integer, reference, word, yesNo } from './values';
 
@@ -79,6 +79,20 @@ function cipherParameters(tls: TlsSpec): MainCfParameter[] {
   if (mandatoryExcluded.length > 0) out.push(param('smtpd_tls_mandatory_exclude_ciphers', commaList('excluded cipher', mandatoryExcluded)));
   if (tls.dhParamFile) out.push(param('smtpd_tls_dh1024_param_file', absolutePath('DH parameter file', tls.dhParamFile)));
   return out;
+}
+
+/**
+ * A profile's OpenSSL settings, as an override on the smtpd services it governs: a global tls_config_file
+ * would also apply to the smtp client (outbound mail).
+ */
+function profileOverrides(profile: TlsProfileName): MasterOverride[] {
+  return TLS_PROFILES[profile].openssl ? [{ name: 'tls_config_file', value: absolutePath('OpenSSL configuration file', opensslConfigPath(profile)) }] : [];
+}
+
+/** Overrides of the SMTP service: its TLS is mandatory at `encrypt`, opportunistic at `may`. */
+function smtpOverrides(tls: TlsSpec | undefined): MasterOverride[] {
+  if (!tls || tls.securityLevel === 'none') return [];
+  return profileOverrides(tls.securityLevel === 'encrypt' ? tls.profile : tls.opportunisticProfile);
 }
 
 interface ClientCertRendering {
@@ -180,6 +194,7 @@ function submissionService(spec: ServerSpec, s: SubmissionSpec, certPermits: rea
     { name: 'smtpd_tls_security_level', value: 'encrypt' },
   ];
   if (wrapper) overrides.push({ name: 'smtpd_tls_wrappermode', value: 'yes' });
+  if (spec.tls) overrides.push(...profileOverrides(spec.tls.profile));
   if (s.saslAuth) overrides.push({ name: 'smtpd_sasl_auth_enable', value: 'yes' });
   if (s.requireClientCert) {
     overrides.push({ name: 'smtpd_tls_ask_ccert', value: 'yes' }, { name: 'smtpd_tls_req_ccert', value: 'yes' });
@@ -269,7 +284,9 @@ export function renderServer(spec: ServerSpec): RenderedServer {
 
   const smtpServices: MasterService[] = [];
   if (spec.smtp) {
+    const overrides = smtpOverrides(spec.tls);
     smtpServices.push({
+      ...(overrides.length > 0 ? { overrides } : {}),
       name: listenerName('smtp', 25, spec.smtp.port, spec.smtp.listenAddress),
       type: 'inet',
       private: false,

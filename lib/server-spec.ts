@@ -22,6 +22,16 @@ export interface ServerKeyPairSpec {
   readonly keyPath: string;
   /** Equal to keyPath for a combined file (the key, then its chain). */
   readonly chainPath: string;
+  /** The leaf's public key, when known at synth (not for certificates made at deploy time). */
+  readonly publicKey?: PublicKeySpec;
+}
+
+/** Size of a certificate's public key: RSA modulus bits or the ECDSA curve (OpenSSL name, e.g. prime256v1). */
+export interface PublicKeySpec {
+  /** The leaf's subject, one line, for messages. */
+  readonly subject: string;
+  readonly rsaBits?: number;
+  readonly curve?: string;
 }
 
 export interface TlsSpec {

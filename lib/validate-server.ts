@@ -148,6 +148,7 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
   if (algorithms.length > 0 && algorithms.every((a) => a === 'ed25519' || a === 'ed448')) {
     out.push(warning('eddsa-only', `only EdDSA certificates (${algorithms.join(', ')}) are configured: most SMTP clients offer no EdDSA signature algorithm and would fail the handshake. Add an ECDSA (or RSA) certificate next to it; Postfix picks per client`));
   }
+  validateProfileRequirements(spec, out);
   if (tls.logLevel >= 3) {
     out.push(warning('tls-loglevel-verbose', `logLevel ${tls.logLevel} dumps TLS traffic into the log: use it only while debugging (0 or 1 otherwise)`));
   }
@@ -173,6 +174,43 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
   }
   if (tls.starttlsTimeoutSeconds !== undefined && tls.starttlsTimeoutSeconds < 10) {
     out.push(warning('starttls-timeout-short', `starttlsTimeoutSeconds ${tls.starttlsTimeoutSeconds}s may drop slow but honest clients: use 10s or more`));
+  }
+}
+
+const CURVE_NAMES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+const curveName = (curve: string): string => CURVE_NAMES[curve] ?? curve;
+
+/** What a profile demands beyond protocols and ciphers: certificate key sizes, and its own OpenSSL file. */
+function validateProfileRequirements(spec: ServerSpec, out: Diagnostic[]): void {
+  const tls = spec.tls;
+  if (!tls) return;
+  const chosen = (['profile', 'opportunisticProfile'] as const).map((prop) => ({ prop, name: tls[prop], settings: TLS_PROFILES[tls[prop]] }));
+  const floors = chosen.filter((c) => c.settings.certificateKeys);
+  if (floors.length > 0) {
+    const floor = floors[0].settings.certificateKeys!;
+    const chooser = floors.map((c) => `${c.prop} '${c.name}'`).join(' and ');
+    const props = floors.map((c) => c.prop).join(' / ');
+    const accepted = `ECDSA ${floor.ecCurves.map(curveName).join(', ')} or RSA of at least ${floor.minRsaBits} bits`;
+    for (const [i, c] of tls.certificates.entries()) {
+      const key = c.publicKey;
+      if (!key) {
+        out.push(warning('certificate-key-unknown', `certificates[${i}] (${c.algorithm.toUpperCase()}) is only known at deploy time, so its key cannot be checked against ${chooser}, which requires ${accepted} (${floor.source}): make sure it has such a key`));
+        continue;
+      }
+      const weak =
+        c.algorithm === 'rsa' ? (key.rsaBits === undefined || key.rsaBits < floor.minRsaBits ? `a ${key.rsaBits ?? 'unknown'}-bit RSA key` : undefined)
+          : c.algorithm === 'ecdsa' ? (key.curve === undefined || !floor.ecCurves.includes(key.curve) ? `an ECDSA key on curve ${quote(curveName(key.curve ?? 'unknown'))}` : undefined)
+            : `a ${c.algorithm.toUpperCase()} key`;
+      if (weak) {
+        out.push(error('certificate-key-too-weak', `certificates[${i}] ${quote(key.subject)} has ${weak}, weaker than ${chooser} accepts (${floor.source}: ${accepted}): reissue it with such a key (LocalPki rsaBits: ${floor.minRsaBits}, or ECDSA), or choose another ${props}`));
+      }
+    }
+  }
+  const openssl = chosen.find((c) => c.settings.openssl);
+  for (const name of ['tls_config_file', 'tls_config_name']) {
+    if (openssl && additional(spec, name) !== undefined) {
+      out.push(error('openssl-config-conflict', `additional parameter ${name} conflicts with ${openssl.prop} '${openssl.name}', whose OpenSSL settings reach the smtpd services it governs through its own tls_config_file (read with the default application name): remove ${name} from additionalParameters, or choose another ${openssl.prop}`));
+    }
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { children, DerError, readTlv, Tag, Tlv } from './der';
+import type { PublicKeySpec } from '../server-spec';
 
 /** keyUsage bits as RFC 5280 numbers them: bit 0 (digitalSignature) is 1, bit 5 (keyCertSign) is 32. */
 export const KeyUsageFlags = {
@@ -101,6 +102,12 @@ function extensions(der: Buffer): Map<string, Tlv> {
 
 /** node prints names one attribute per line; messages show them on one line. */
 const oneLine = (name: string): string => name.split('\n').filter(Boolean).join(', ');
+
+/** The certificate's key size (RSA bits or ECDSA curve), with its subject for messages. */
+export function publicKeySpec(certificate: X509Certificate): PublicKeySpec {
+  const details = certificate.publicKey.asymmetricKeyDetails ?? {};
+  return { subject: oneLine(certificate.subject), rsaBits: details.modulusLength, curve: details.namedCurve };
+}
 
 export function certificateInfo(der: Buffer, certificate: X509Certificate = new X509Certificate(der)): CertificateInfo {
   const ext = extensions(der);

@@ -8,6 +8,7 @@ import {
   PostfixContainer,
   PostfixImage,
   PostfixServer,
+  TlsProfile,
   TlsServer,
 } from '../../index';
 
@@ -35,6 +36,20 @@ function uploads(json: any): Record<string, { content?: string; source?: string 
 }
 
 describe('DeployTimePki', () => {
+  test.each([
+    [KeyAlgorithm.ECDSA, undefined],
+    [KeyAlgorithm.RSA, "certificates[0] \"CN=relay.example.com\" has a 2048-bit RSA key, weaker than profile 'internet-nl' accepts"],
+  ])('its %s key size is known at synth: the internet-nl profile checks it', (algorithm, problem) => {
+    const stack = new TerraformStack(Testing.app(), 'dt');
+    new TlsProvider(stack, 'tls', {});
+    const pki = new DeployTimePki(stack, 'Pki', {});
+    const server = new PostfixServer(stack, 'relay', { hostname: 'relay.example.com', publicMx: false });
+    new TlsServer(server, 'Tls', { certificates: [pki.serverCertificate('Server', ['relay.example.com'], algorithm)], profile: TlsProfile.INTERNET_NL });
+    if (problem) expect(() => Testing.synth(stack, true)).toThrow(problem);
+    else expect(() => Testing.synth(stack, true)).not.toThrow();
+    expect(server.node.metadata.filter((m) => m.type === '@cdktf/warn')).toEqual([]);
+  });
+
   test('keys reach the container as tls provider references, never as key material', () => {
     const { json } = relayStack(true);
     const text = JSON.stringify(json);

@@ -19,6 +19,7 @@ import {
   SubmissionMode,
   TlsProfile,
   TlsProtocol,
+  TlsServer,
 } from '../../index';
 import {
   buildServer,
@@ -191,6 +192,17 @@ const VALIDATION_ERRORS: (ErrorCase & { readonly rule: string })[] = [
     path: '[stack/mx]', value: 'has no TlsServer', fix: "new TlsServer(server, 'Tls'",
   },
   {
+    // The fixture's RSA certificate has 2048 bits: enough for INTERMEDIATE, not for NCSC-NL.
+    name: 'an RSA-2048 certificate under the internet-nl profile', rule: 'certificate-key-too-weak',
+    parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa), serverCert(t.serverRsa)], profile: TlsProfile.INTERNET_NL } }),
+    path: '[stack/mx]', value: "certificates[1] \"CN=mx.example.com", fix: 'has a 2048-bit RSA key, weaker than profile \'internet-nl\' accepts',
+  },
+  {
+    name: 'tls_config_file next to the internet-nl profile', rule: 'openssl-config-conflict',
+    parts: (t) => ({ server: { additionalParameters: { tls_config_file: 'none' } }, tls: { certificates: [serverCert(t.serverEcdsa)], profile: TlsProfile.INTERNET_NL } }),
+    path: '[stack/mx]', value: 'additional parameter tls_config_file', fix: 'remove tls_config_file from additionalParameters, or choose another profile',
+  },
+  {
     name: 'null mandatory cipher grade', rule: 'null-cipher-grade',
     parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], mandatoryCipherGrade: 'null' as never } }),
     path: '[stack/mx]', value: "mandatoryCipherGrade 'null'", fix: "use 'medium' or 'high'",
@@ -309,6 +321,15 @@ describe('warnings are cdktf annotations, not errors', () => {
       Testing.synth(stack, true);
       expect(warnings(stack)).toEqual([]);
     }
+  });
+
+  test('the internet-nl profile with an ECDSA P-256 certificate: no warning on mandatory TLS; its OpenSSL file is uploaded', () => {
+    const { stack } = newStack();
+    const server = buildServer(stack, 'mx', pki(), { tls: { certificates: [serverCert(pki().serverEcdsa)], profile: TlsProfile.INTERNET_NL } });
+    Testing.synth(stack, true);
+    expect(warnings(stack)).toEqual([]);
+    const file = server.node.findAll().flatMap((c) => (c instanceof TlsServer ? c._files : [])).find((f) => f.containerPath === '/etc/postfix/tls/openssl-internet-nl.cnf');
+    expect(file?.content).toContain('SignatureAlgorithms = ECDSA+SHA256:');
   });
 
   test('a certificate that expires soon is a warning annotation on the TlsServer', async () => {

@@ -215,6 +215,21 @@ export const PROP_CASES: readonly PropCase[] = [
     absent: ['smtpd_tls_protocols', 'tls_medium_cipherlist', 'smtpd_tls_mandatory_ciphers', 'smtpd_tls_mandatory_exclude_ciphers'],
   },
   {
+    construct: 'TlsServer', prop: 'profile', variant: 'INTERNET_NL: intermediate suites, its OpenSSL file on the submission service only',
+    parts: (t) => ({ tls: { certificates: ecdsa(t), profile: TlsProfile.INTERNET_NL }, submissions: [{}] }),
+    main: ['smtpd_tls_mandatory_protocols = >=TLSv1.2', 'smtpd_tls_mandatory_exclude_ciphers = aNULL, kRSA, kDHE, PSK, SHA1, SHA256, SHA384, CAMELLIA, ARIA, AESCCM'],
+    absent: ['smtpd_tls_protocols', 'tls_config_file', 'tls_medium_cipherlist'],
+    master: [{ service: 'submission', overrides: { tls_config_file: '/etc/postfix/tls/openssl-internet-nl.cnf' } }, { service: 'smtp', absentOverrides: ['tls_config_file'] }],
+    files: (files) => expect(fileAt(files, '/etc/postfix/tls/openssl-internet-nl.cnf').content).toMatch(/^SignatureAlgorithms = ECDSA\+SHA256:/m),
+  },
+  {
+    construct: 'TlsServer', prop: 'opportunisticProfile', variant: 'INTERNET_NL opted in: port 25 narrowed and its OpenSSL file, with a warning',
+    parts: (t) => ({ tls: { certificates: ecdsa(t), opportunisticProfile: TlsProfile.INTERNET_NL } }),
+    main: ['smtpd_tls_protocols = >=TLSv1.2', 'smtpd_tls_exclude_ciphers = aNULL, kRSA, kDHE, PSK, SHA1, SHA256, SHA384, CAMELLIA, ARIA, AESCCM'],
+    absent: ['tls_config_file', 'tls_medium_cipherlist'],
+    master: [{ service: 'smtp', overrides: { tls_config_file: '/etc/postfix/tls/openssl-internet-nl.cnf' } }], warnings: ['strict-opportunistic-tls'],
+  },
+  {
     construct: 'TlsServer', prop: 'profile', variant: 'POSTFIX_DEFAULT', parts: (t) => ({ tls: { certificates: ecdsa(t), profile: TlsProfile.POSTFIX_DEFAULT } }),
     absent: ['smtpd_tls_protocols', 'smtpd_tls_mandatory_protocols', 'tls_medium_cipherlist', 'smtpd_tls_mandatory_ciphers', 'smtpd_tls_mandatory_exclude_ciphers'],
   },

@@ -58,8 +58,8 @@ export class TestPki {
   public intermediate(name: string, issuer: string): Promise<CertificateFiles> {
     return this.pki.ensureIntermediate(name, issuer, { commonName: `${name} test intermediate CA` });
   }
-  public server(name: string, issuer: string, hostnames: string[], algorithm: 'rsa' | 'ecdsa'): Promise<CertificateFiles> {
-    return this.pki.ensureServerCert(name, { issuer, hostnames, algorithm });
+  public server(name: string, issuer: string, hostnames: string[], algorithm: 'rsa' | 'ecdsa', rsaBits?: number): Promise<CertificateFiles> {
+    return this.pki.ensureServerCert(name, { issuer, hostnames, algorithm, rsaBits });
   }
   public client(name: string, issuer: string): Promise<CertificateFiles> {
     return this.pki.ensureClientCert(name, { issuer, commonName: `${name}.client.test` });

@@ -110,6 +110,11 @@ function smtpName(spec: ServerSpec): string | undefined {
  * internal override (relay's syslog_name). `relay` gives a port's smtpd_relay_restrictions when it is not the
  * plain SASL one.
  */
+/** The internet-nl profile's OpenSSL file, named by -o tls_config_file on each smtpd service the profile governs. */
+const INTERNET_NL_OPENSSL = '/etc/postfix/tls/openssl-internet-nl.cnf';
+/** The baseline's certificates with key sizes that meet the internet-nl profile (ECDSA P-256, RSA 3072). */
+const NCSC_CERTIFICATES = baselineSpec().tls!.certificates.map((c) => ({ ...c, publicKey: { subject: 'CN=mx.example.com', ...(c.algorithm === 'rsa' ? { rsaBits: 3072 } : { curve: 'prime256v1' }) } }));
+
 function intendedOverrides(spec: ServerSpec, relay: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of spec.submissions) {
@@ -124,7 +129,11 @@ function intendedOverrides(spec: ServerSpec, relay: Record<string, string> = {})
     }
     for (const [name, value] of MUA_OVERRIDES) out[`${p}${name}`] = value;
     out[`${p}smtpd_relay_restrictions`] = relay[s.id] ?? 'permit_sasl_authenticated,reject';
+    if (spec.tls?.profile === 'internet-nl') out[`${p}tls_config_file`] = INTERNET_NL_OPENSSL;
   }
+  // The SMTP service is governed by the mandatory profile at encrypt, the opportunistic one at may.
+  const smtpProfile = spec.tls?.securityLevel === 'encrypt' ? spec.tls.profile : spec.tls?.securityLevel === 'may' ? spec.tls.opportunisticProfile : undefined;
+  if (spec.smtp && smtpProfile === 'internet-nl') out[`${smtpName(spec)}/inet/tls_config_file`] = INTERNET_NL_OPENSSL;
   out['relay/unix/syslog_name'] = 'postfix/$service_name';
   return out;
 }
@@ -293,6 +302,19 @@ describe('renderServer: other settings', () => {
     expect(main.smtpd_tls_exclude_ciphers).toBe(INTERMEDIATE_EXCLUSIONS);
     expect(main.smtpd_tls_mandatory_exclude_ciphers).toBeUndefined();
     expect(main.tls_medium_cipherlist).toBeUndefined();
+  });
+
+  test('internet-nl: the intermediate exclusions, and its OpenSSL file only on the smtpd services it governs, never in main.cf', () => {
+    const overrides = (spec: ServerSpec): Record<string, string | undefined> =>
+      Object.fromEntries(parseMasterCf(renderServer(spec).masterCf).filter((s) => s.type === 'inet').map((s) => [s.name, s.overrides.tls_config_file]));
+    const mandatory = tls({ profile: 'internet-nl', certificates: NCSC_CERTIFICATES });
+    expect(overrides(mandatory)).toEqual({ smtp: undefined, submission: INTERNET_NL_OPENSSL, submissions: INTERNET_NL_OPENSSL });
+    expect(overrides(tls({ opportunisticProfile: 'internet-nl', certificates: NCSC_CERTIFICATES }))).toEqual({ smtp: INTERNET_NL_OPENSSL, submission: undefined, submissions: undefined });
+    expect(overrides(tls({ profile: 'internet-nl', securityLevel: 'encrypt', certificates: NCSC_CERTIFICATES }, { publicMx: false }))).toEqual({ smtp: INTERNET_NL_OPENSSL, submission: INTERNET_NL_OPENSSL, submissions: INTERNET_NL_OPENSSL });
+    expect(overrides(tls({ opportunisticProfile: 'internet-nl', securityLevel: 'none', certificates: NCSC_CERTIFICATES }))).toMatchObject({ smtp: undefined });
+    const main = parseMainCf(renderServer(mandatory).mainCf);
+    expect(main).toMatchObject({ smtpd_tls_mandatory_protocols: '>=TLSv1.2', smtpd_tls_mandatory_ciphers: 'medium', smtpd_tls_mandatory_exclude_ciphers: INTERMEDIATE_EXCLUSIONS });
+    for (const name of ['tls_config_file', 'tls_config_name', 'tls_medium_cipherlist', 'smtpd_tls_protocols']) expect([name, main[name]]).toEqual([name, undefined]);
   });
 
   test('outbound TLS and protocol hygiene defaults give way to additionalParameters', () => {
@@ -469,6 +491,16 @@ const VARIANTS: Variant[] = [
     main: { smtpd_tls_protocols: undefined, smtpd_tls_mandatory_protocols: '>=TLSv1.3', tls_medium_cipherlist: undefined, smtpd_tls_mandatory_ciphers: undefined },
   },
   {
+    name: 'internet-nl profile, also on port 25',
+    spec: tls({ profile: 'internet-nl', opportunisticProfile: 'internet-nl', certificates: NCSC_CERTIFICATES }),
+    main: { smtpd_tls_protocols: '>=TLSv1.2', smtpd_tls_exclude_ciphers: INTERMEDIATE_EXCLUSIONS, smtpd_tls_mandatory_protocols: '>=TLSv1.2', smtpd_tls_mandatory_exclude_ciphers: undefined, tls_config_file: undefined },
+  },
+  {
+    name: 'internet-nl profile on a non-public SMTP service at encrypt',
+    spec: tls({ profile: 'internet-nl', securityLevel: 'encrypt', certificates: NCSC_CERTIFICATES }, { publicMx: false }),
+    main: { smtpd_tls_protocols: undefined, smtpd_tls_mandatory_protocols: '>=TLSv1.2', smtpd_tls_mandatory_exclude_ciphers: INTERMEDIATE_EXCLUSIONS, tls_config_file: undefined },
+  },
+  {
     name: 'postfix-default profile with a DH parameter file',
     spec: tls({ profile: 'postfix-default', dhParamFile: '/etc/postfix/tls/dh2048.pem' }),
     main: { smtpd_tls_dh1024_param_file: '/etc/postfix/tls/dh2048.pem', smtpd_tls_mandatory_protocols: undefined, smtpd_tls_mandatory_exclude_ciphers: undefined },
@@ -585,7 +617,7 @@ describeIfPostconf('renderServer output read back by the real postconf 3.7', () 
   test('the variants cover every table type, both profiles other than the baseline, and chroot', () => {
     const specs = VARIANTS.map((v) => v.spec);
     expect(new Set(specs.map((s) => s.clientCerts?.tableType))).toEqual(new Set([...TABLE_TYPES, undefined]));
-    expect(new Set(specs.map((s) => s.tls?.profile))).toEqual(new Set(['intermediate', 'modern', 'postfix-default']));
+    expect(new Set(specs.map((s) => s.tls?.profile))).toEqual(new Set(['intermediate', 'modern', 'postfix-default', 'internet-nl']));
     expect(specs.some((s) => s.chrootSmtpd)).toBe(true);
   });
 });

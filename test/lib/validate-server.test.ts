@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Diagnostic, Severity } from '../../lib/diagnostics';
-import type { ServerSpec } from '../../lib/server-spec';
+import type { ServerKeyPairSpec, ServerSpec } from '../../lib/server-spec';
 import { validateServer } from '../../lib/validate-server';
 import {
   baselineSpec,
@@ -32,6 +32,11 @@ interface RuleCase {
 
 const DATA = baselineSpec();
 const RSA = DATA.tls!.certificates[1];
+/** The baseline's certificates with key sizes known at synth: ECDSA P-256 and RSA of `rsaBits`. */
+const keyed = (rsaBits: number, curve = 'prime256v1'): ServerKeyPairSpec[] => [
+  { ...DATA.tls!.certificates[0], publicKey: { subject: 'CN=mx.example.com', curve } },
+  { ...RSA, publicKey: { subject: 'CN=mx.example.com', rsaBits } },
+];
 
 /** One case per rule id, and one per emission site for ids emitted in more than one place. */
 const CASES: readonly RuleCase[] = [
@@ -48,6 +53,10 @@ const CASES: readonly RuleCase[] = [
   { rule: 'duplicate-key-algorithm', severity: E, mutation: 'two RSA certificates', spec: tls({ certificates: [RSA, { ...RSA, keyPath: '/etc/postfix/tls/private/rsa2.key.pem', chainPath: '/etc/postfix/tls/rsa2.chain.pem' }] }), shows: ['two RSA certificates'], fix: 'keep one' },
   { rule: 'eddsa-only', severity: W, mutation: 'an Ed25519 certificate alone', spec: tls({ certificates: [{ algorithm: 'ed25519', keyPath: '/etc/postfix/tls/private/ed25519.key.pem', chainPath: '/etc/postfix/tls/ed25519.chain.pem' }] }), shows: ['only EdDSA certificates (ed25519)'], fix: 'Add an ECDSA (or RSA) certificate' },
   { rule: 'dsa-obsolete', severity: W, also: ['certificate-without-cipher-suite'], mutation: 'a DSA certificate next to ECDSA and RSA', spec: tls({ certificates: [...DATA.tls!.certificates, { algorithm: 'dsa', keyPath: '/etc/postfix/tls/private/dsa.key.pem', chainPath: '/etc/postfix/tls/dsa.chain.pem' }] }), shows: ['DSA certificate'], fix: 'ECDSA' },
+  { rule: 'certificate-key-too-weak', severity: E, mutation: 'profile internet-nl with an RSA-2048 certificate', spec: tls({ profile: 'internet-nl', certificates: keyed(2048) }), shows: ['certificates[1]', '"CN=mx.example.com"', '2048-bit RSA key', "profile 'internet-nl'", 'RSA of at least 3072 bits'], fix: 'rsaBits: 3072' },
+  { rule: 'certificate-key-too-weak', severity: E, mutation: 'opportunisticProfile internet-nl with an ECDSA secp256k1 certificate', spec: tls({ opportunisticProfile: 'internet-nl', certificates: keyed(3072, 'secp256k1') }), also: ['strict-opportunistic-tls'], shows: ['certificates[0]', 'curve "secp256k1"', "opportunisticProfile 'internet-nl'", 'P-256, P-384, P-521'], fix: 'choose another opportunisticProfile' },
+  { rule: 'certificate-key-unknown', severity: W, mutation: 'profile internet-nl with certificates made at deploy time', spec: tls({ profile: 'internet-nl', certificates: [DATA.tls!.certificates[0], keyed(3072)[1]] }), shows: ['certificates[0] (ECDSA)', 'deploy time', "profile 'internet-nl'"], fix: 'make sure it has such a key' },
+  { rule: 'openssl-config-conflict', severity: E, mutation: 'tls_config_file in additionalParameters with profile internet-nl', spec: tls({ profile: 'internet-nl', certificates: keyed(3072) }, { additionalParameters: [{ name: 'tls_config_file', value: 'none' }] }), shows: ['tls_config_file', "profile 'internet-nl'"], fix: 'remove tls_config_file from additionalParameters' },
   { rule: 'tls-loglevel-verbose', severity: W, mutation: 'logLevel 3', spec: tls({ logLevel: 3 }), shows: ['logLevel 3'], fix: '0 or 1' },
   { rule: 'weak-protocol-floor', severity: W, mutation: 'minimumProtocol TLSv1.1', spec: tls({ minimumProtocol: 'TLSv1.1' }), shows: ['minimumProtocol TLSv1.1'], fix: 'TLSv1.2 or later' },
   { rule: 'strict-opportunistic-tls', severity: W, mutation: 'opportunisticProfile intermediate on the public MX', spec: tls({ opportunisticProfile: 'intermediate' }), shows: ["opportunisticProfile 'intermediate'", 'public MX', 'retry in plain text'], fix: 'POSTFIX_DEFAULT' },
