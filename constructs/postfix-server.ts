@@ -10,7 +10,7 @@ import { renderServer, RenderedServer } from '../lib/render-server';
 import type { SaslSpec, ServerSpec } from '../lib/server-spec';
 import { validateServer } from '../lib/validate-server';
 import { parseNetwork } from '../lib/networks';
-import { absolutePath, hostname, integer, literal, parameterName, quote, word } from '../lib/values';
+import { absolutePath, hostname, integer, literal, mailAddress, parameterName, quote, word } from '../lib/values';
 import type { ClientCertPolicy } from './client-cert-policy';
 import { checked, constructError, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import type { SessionCache } from './session-cache';
@@ -41,7 +41,7 @@ export class SaslBackend {
     } catch {
       throw new ConfigError(`SASL credentials file ${quote(credentialsFile)} cannot be read: create it with one "user password" line per user (mode 0600)`);
     }
-    return new SaslBackend({ type: 'cyrus', path: 'smtpd' }, [
+    return new SaslBackend({ type: 'cyrus', path: 'smtpd', sasldbPath: SASLDB }, [
       { containerPath: SASL_CONFIG, content: SASLDB_CONFIG, secret: false },
       { containerPath: SASL_CREDENTIALS, sourcePath: file, secret: true },
     ]);
@@ -56,7 +56,8 @@ export class SaslBackend {
 const SASL_CONFIG = '/etc/postfix/sasl/smtpd.conf';
 /** Read by the container's entrypoint, which loads it into /etc/postfix/sasl/sasldb2 with saslpasswd2. */
 const SASL_CREDENTIALS = '/etc/postfix/sasl/private/credentials';
-const SASLDB_CONFIG = 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: /etc/postfix/sasl/sasldb2\n';
+const SASLDB = '/etc/postfix/sasl/sasldb2';
+const SASLDB_CONFIG = `pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: ${SASLDB}\n`;
 
 /** Props of a `PostfixServer`. */
 export interface PostfixServerProps {
@@ -104,6 +105,12 @@ export interface PostfixServerProps {
    * @default '/dev/stdout'
    */
   readonly maillogFile?: string;
+  /**
+   * Address that receives mail for root, postmaster, abuse and MAILER-DAEMON (bounce and delivery-problem
+   * notices, RFC 5321 and RFC 2142 mailboxes), forwarded through the alias table.
+   * @default - delivered to /var/mail/root in the container's writable layer, lost when it is replaced
+   */
+  readonly postmasterAddress?: string;
   /**
    * SASL backend for submission ports that authenticate users.
    * @default - none
@@ -204,6 +211,7 @@ export class PostfixServer extends Construct {
         if (typeof problem === 'string') throw new ConfigError(`trusted network ${quote(network)} ${problem} (e.g. 192.0.2.0/24, [2001:db8::]/32)`);
       }
       absolutePath('maillogFile', props.maillogFile ?? '/dev/stdout');
+      if (props.postmasterAddress !== undefined) mailAddress('postmasterAddress', props.postmasterAddress);
       for (const [name, value] of Object.entries(props.additionalParameters ?? {})) {
         parameterName(name);
         literal(`additional parameter ${name}`, value);
@@ -291,6 +299,7 @@ export class PostfixServer extends Construct {
       trustedNetworks: p.trustedNetworks ?? [],
       chrootSmtpd: p.chroot ?? false,
       maillogFile: p.maillogFile ?? '/dev/stdout',
+      postmasterAddress: p.postmasterAddress,
       tls: this.tls?._spec,
       clientCerts: this.clientCerts?._spec,
       sessionCache: this.sessionCache?._spec,

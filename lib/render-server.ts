@@ -6,7 +6,7 @@ import { internalServices } from './postfix-services';
 import type { ClientCertSpec, ServerSpec, SubmissionSpec, TlsSpec } from './server-spec';
 import { opensslConfigPath, TLS_PROFILES, TlsProfileName } from './tls-profile';
 import { validateServer } from './validate-server';
-import { absolutePath, commaList, duration, hostname, integer, reference, word, yesNo } from './values';
+import { absolutePath, commaList, duration, hostname, integer, mailAddress, reference, word, yesNo } from './values';
 
 /** Everything a server needs on disk besides certificates and keys. */
 export interface RenderedServer {
@@ -151,6 +151,12 @@ function sessionCacheParameters(spec: ServerSpec): MainCfParameter[] {
  * Outbound mail is encrypted whenever the receiving MTA offers STARTTLS (compatibility level 3.6 leaves
  * `smtp_tls_security_level` empty, i.e. plain text; Debian's generated main.cf sets `may` too).
  */
+/** The RFC 5321/2142 role mailboxes go to root; root goes to the postmaster address when one is set. */
+function aliasMap(spec: ServerSpec): string {
+  const root = spec.postmasterAddress !== undefined ? [`root=${mailAddress('postmaster address', spec.postmasterAddress)}`] : [];
+  return `inline:{ postmaster=root, abuse=root, mailer-daemon=root${root.map((r) => `, ${r}`).join('')} }`;
+}
+
 const OUTBOUND_TLS_DEFAULTS: readonly MainCfParameter[] = [param('smtp_tls_security_level', 'may'), param('smtp_tls_loglevel', '1')];
 /**
  * Postfix's SMTP smuggling defence (smtp-smuggling.html; `yes` in the 3.7 backport, `normalize` since 3.9,
@@ -244,7 +250,7 @@ export function renderServer(spec: ServerSpec): RenderedServer {
         param('compatibility_level', COMPATIBILITY_LEVEL),
         param('myhostname', myhostname),
         param('mydestination', [reference('myhostname'), 'localhost', ...spec.localDomains.map((d) => hostname('local domain', d))].join(', ')),
-        param('alias_maps', 'inline:{ postmaster=root, abuse=root }'),
+        param('alias_maps', aliasMap(spec)),
         param('alias_database', ''),
         param('maillog_file', absolutePath('maillog file', spec.maillogFile)),
       ],

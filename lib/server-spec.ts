@@ -92,6 +92,8 @@ export interface SessionCacheSpec {
 export interface SaslSpec {
   readonly type: 'cyrus' | 'dovecot';
   readonly path: string;
+  /** The sasldb file Cyrus opens at each AUTH (SaslBackend.cyrusSasldb). */
+  readonly sasldbPath?: string;
 }
 
 export interface SubmissionSpec {
@@ -121,6 +123,8 @@ export interface ServerSpec {
   readonly trustedNetworks: readonly string[];
   readonly chrootSmtpd: boolean;
   readonly maillogFile: string;
+  /** Where mail for root, postmaster, abuse and MAILER-DAEMON goes; unset keeps it in the container. */
+  readonly postmasterAddress?: string;
   readonly tls?: TlsSpec;
   readonly clientCerts?: ClientCertSpec;
   readonly sessionCache?: SessionCacheSpec;

@@ -456,6 +456,13 @@ function validateMaillog(spec: ServerSpec, out: Diagnostic[]): void {
   }
 }
 
+function validateSaslStore(spec: ServerSpec, out: Diagnostic[]): void {
+  const sasldb = spec.sasl?.sasldbPath;
+  if (spec.chrootSmtpd && sasldb && spec.submissions.some((s) => s.saslAuth)) {
+    out.push(error('chroot-sasldb', `chroot: true with SaslBackend.cyrusSasldb: a chrooted smtpd opens ${sasldb} as ${CHROOT_DIRECTORY.slice(0, -1)}${sasldb} at every AUTH, so every login fails. Set chroot: false, or use SaslBackend.dovecot() (its socket lives inside the jail)`));
+  }
+}
+
 /** All findings for a server; an empty array means it renders as declared. */
 export function validateServer(spec: ServerSpec): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -467,5 +474,6 @@ export function validateServer(spec: ServerSpec): Diagnostic[] {
   validateTrustedNetworks(spec, out);
   validateAdditionalParameters(spec, out);
   validateMaillog(spec, out);
+  validateSaslStore(spec, out);
   return out;
 }

@@ -143,6 +143,18 @@ export function hostname(what: string, value: string): string {
   return value.toLowerCase();
 }
 
+const LOCAL_PART = /^[A-Za-z0-9._%+-]{1,64}$/;
+
+/** An email address `local@domain`; the local part is limited to characters no Postfix table syntax reads specially. */
+export function mailAddress(what: string, value: string): string {
+  safeText(what, value);
+  const at = value.lastIndexOf('@');
+  if (at < 1 || !LOCAL_PART.test(value.slice(0, at))) {
+    throw new ConfigError(`${what} ${describe(value)} is not an address local@domain: use letters, digits and . _ % + - before the @`);
+  }
+  return `${value.slice(0, at)}@${hostname(what, value.slice(at + 1))}`;
+}
+
 export function yesNo(value: boolean): string {
   return value ? 'yes' : 'no';
 }

@@ -50,6 +50,8 @@ interface ErrorCase {
 /** Errors raised while constructing (props that can never work). */
 const CONSTRUCTION_ERRORS: ErrorCase[] = [
   { name: 'hostname that is not a FQDN', parts: () => ({ server: { hostname: 'localhost' } }), path: '[stack/mx]', value: '"localhost"', fix: 'e.g. mx.example.com' },
+  { name: 'postmasterAddress that is a list', parts: () => ({ server: { postmasterAddress: 'ops@example.net, x@evil.example' } }), path: '[stack/mx]', value: '"ops@example.net, x@evil.example"', fix: 'use letters, digits and . _ % + - before the @' },
+  { name: 'postmasterAddress without a domain', parts: () => ({ server: { postmasterAddress: 'ops' } }), path: '[stack/mx]', value: '"ops"', fix: 'not an address local@domain' },
   { name: 'smtpPort out of range', parts: () => ({ server: { smtpPort: 70000 } }), path: '[stack/mx]', value: '70000', fix: 'from 1 to 65535' },
   { name: 'trusted network that is not CIDR', parts: () => ({ server: { trustedNetworks: ['example.com'] } }), path: '[stack/mx]', value: '"example.com"', fix: 'e.g. 192.0.2.0/24' },
   { name: 'relative maillogFile', parts: () => ({ server: { maillogFile: 'mail.log' } }), path: '[stack/mx]', value: '"mail.log"', fix: 'must be an absolute path' },

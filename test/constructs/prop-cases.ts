@@ -124,6 +124,11 @@ export const PROP_CASES: readonly PropCase[] = [
   { construct: 'PostfixServer', prop: 'maxUse', variant: '50', parts: () => ({ server: { maxUse: 50 } }), main: ['max_use = 50'] },
   { construct: 'PostfixServer', prop: 'clientConnectionLimit', variant: '0 (no limit)', parts: () => ({ server: { clientConnectionLimit: 0 } }), main: ['smtpd_client_connection_count_limit = 0'] },
   { construct: 'PostfixServer', prop: 'maillogFile', variant: 'a file', parts: () => ({ server: { maillogFile: '/var/log/postfix.log' } }), main: ['maillog_file = /var/log/postfix.log'] },
+  {
+    construct: 'PostfixServer', prop: 'postmasterAddress', variant: 'root and the role mailboxes forwarded', parts: () => ({ server: { postmasterAddress: 'Hostmaster+mx@Ops.Example.NET' } }),
+    main: ['alias_maps = inline:{ postmaster=root, abuse=root, mailer-daemon=root, root=Hostmaster+mx@ops.example.net }'],
+  },
+  { construct: 'PostfixServer', prop: 'postmasterAddress', variant: 'default: kept in the container', parts: () => ({}), main: ['alias_maps = inline:{ postmaster=root, abuse=root, mailer-daemon=root }'] },
   { construct: 'PostfixServer', prop: 'maillogFile', variant: 'default stdout', parts: () => ({}), main: ['maillog_file = /dev/stdout'] },
   { construct: 'PostfixServer', prop: 'sasl', variant: 'dovecot()', parts: () => ({ server: { sasl: SaslBackend.dovecot() }, ...withSubmission }), main: ['smtpd_sasl_type = dovecot', 'smtpd_sasl_path = private/auth'] },
   { construct: 'PostfixServer', prop: 'sasl', variant: 'dovecot(path)', parts: () => ({ server: { sasl: SaslBackend.dovecot('private/dovecot-auth') }, ...withSubmission }), main: ['smtpd_sasl_path = private/dovecot-auth'] },

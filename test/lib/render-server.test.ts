@@ -63,7 +63,7 @@ const BASELINE_MAIN_CF: Record<string, string> = {
   compatibility_level: '3.6',
   myhostname: 'mx.example.com',
   mydestination: '$myhostname, localhost, example.com',
-  alias_maps: 'inline:{ postmaster=root, abuse=root }',
+  alias_maps: 'inline:{ postmaster=root, abuse=root, mailer-daemon=root }',
   alias_database: '',
   maillog_file: '/dev/stdout',
   smtpd_tls_chain_files:

@@ -99,6 +99,7 @@ const CASES: readonly RuleCase[] = [
   { rule: 'wrapper-on-587', severity: W, mutation: 'wrapper mode on 587', spec: submissions({ port: 2587 }, { port: 587 }), shows: ['SubmissionPort subs', 'wrapper mode on 587'], fix: 'port 465' },
   { rule: 'starttls-on-465', severity: W, mutation: 'STARTTLS on 465', spec: submissions({ port: 465 }, { port: 4465 }), shows: ['SubmissionPort sub', 'STARTTLS on 465'], fix: 'wrapper mode' },
   { rule: 'client-limit-above-process-limit', severity: W, mutation: 'a client connection limit above the process limit', spec: server({ capacity: { processLimit: 10, clientConnectionLimit: 20 } }), shows: ['clientConnectionLimit 20', 'processLimit 10'], fix: 'at or below processLimit' },
+  { rule: 'chroot-sasldb', severity: E, mutation: 'chroot with the sasldb backend', spec: server({ chrootSmtpd: true, sasl: { type: 'cyrus', path: 'smtpd', sasldbPath: '/etc/postfix/sasl/sasldb2' } }), shows: ['/var/spool/postfix/etc/postfix/sasl/sasldb2'], fix: 'Set chroot: false' },
   { rule: 'sasl-without-backend', severity: E, mutation: 'SASL AUTH without a SASL backend', spec: server({ sasl: undefined }), shows: ['SubmissionPort sub'], fix: 'PostfixServer sasl' },
   { rule: 'submission-accepts-nobody', severity: E, mutation: 'a submission port with neither SASL nor client certs', spec: submissions({ saslAuth: false }), shows: ['SubmissionPort sub'], fix: 'enable one' },
   // --- additional parameters -------------------------------------------------------------------------------------
