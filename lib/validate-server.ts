@@ -2,7 +2,7 @@ import { isPrivateNetwork, MIN_TRUSTED_PREFIX, parseNetwork, SocketClaims } from
 import { listWords, parameterValueProblem } from './parameter-types';
 import { MAILLOG_FILE_PREFIXES, POSTFIX_PARAMETERS, POSTFIX_VERSION } from './postfix-parameters';
 import { RELAY_REFUSED } from './relay-parameters';
-import { quote } from './values';
+import { hostname, quote } from './values';
 import { Diagnostic, error, warning } from './diagnostics';
 import { isIP } from 'node:net';
 import type { CipherGrade, ServerSpec, SmtpClientSpec, SmtpSecurityLevel, TlsProtocolVersion } from './server-spec';
@@ -333,10 +333,18 @@ function destinationProblem(destination: string): string | undefined {
   return isDomain(domain.replace(/^\./, '')) ? undefined : 'is no domain name';
 }
 
-const DOMAIN_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 function isDomain(name: string): boolean {
-  const labels = name.split('.');
-  return name.length <= 253 && labels.length >= 2 && !/^\d+$/.test(labels[labels.length - 1]) && labels.every((l) => DOMAIN_LABEL.test(l));
+  try {
+    hostname('domain', name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Levels that verify the receiver's certificate against trusted CAs (DANE uses TLSA records instead). */
+function verifiesCertificate(level: SmtpSecurityLevel): boolean {
+  return level === 'verify' || level === 'secure';
 }
 
 /** `match=` keywords of verify and secure; anything else must be a host name or `.domain`. */
@@ -350,7 +358,7 @@ function validateSmtpClient(spec: ServerSpec, out: Diagnostic[]): void {
   if (client.securityLevel === 'none') {
     out.push(warning('smtp-tls-none', "SmtpClientTls securityLevel NONE sends every message in plain text, also to servers that offer STARTTLS: use SecurityLevel MAY (the default) unless a receiver's TLS is broken, and then a policies entry for that destination only"));
   }
-  if ((client.securityLevel === 'verify' || client.securityLevel === 'secure') && !caTrust) {
+  if (verifiesCertificate(client.securityLevel) && !caTrust) {
     out.push(error('smtp-verify-without-ca', `SmtpClientTls securityLevel ${client.securityLevel.toUpperCase()} verifies receivers' certificates, but no CA is trusted, so every delivery is deferred: ${needsCa}`));
   }
   const seen = new Set<string>();
@@ -363,10 +371,10 @@ function validateSmtpClient(spec: ServerSpec, out: Diagnostic[]): void {
     const key = p.destination.toLowerCase();
     if (seen.has(key)) out.push(error('smtp-policy-duplicate', `${where} is listed twice (lookups fold case): keep one entry`));
     seen.add(key);
-    if ((p.level === 'verify' || p.level === 'secure') && !caTrust) {
+    if (verifiesCertificate(p.level) && !caTrust) {
       out.push(error('smtp-verify-without-ca', `${where} at ${p.level.toUpperCase()} verifies the receiver's certificate, but no CA is trusted, so its mail is always deferred: ${needsCa}`));
     }
-    if (p.match !== undefined && p.level !== 'verify' && p.level !== 'secure') {
+    if (p.match !== undefined && !verifiesCertificate(p.level)) {
       out.push(error('smtp-policy-match', `${where} has match patterns, which Postfix uses only at VERIFY and SECURE (level is ${p.level.toUpperCase()}): remove match, or raise the level`));
     }
     if (p.match !== undefined && p.match.length === 0) {
