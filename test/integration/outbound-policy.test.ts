@@ -3,9 +3,10 @@
  * (`static:smtp:[127.0.0.1]:PORT`, the only route the harness allows) with the same policy table entry
  * `[127.0.0.1]:PORT verify match=receiver.outpol.test`. The one that trusts the receiver's CA delivers over
  * a verified TLS session; the one that trusts an unrelated CA defers the message and never sends it in
- * plain text. Ports 35000-35999.
+ * plain text. The trusting one also presents its client certificate, which the receiver verifies.
+ * Ports 35000-35999.
  */
-import { ServerCertificate, SmtpClientSecurityLevel, SmtpClientTls, TlsProtocol, TlsServer } from '../../index';
+import { ClientCertPolicy, ServerCertificate, SmtpClientSecurityLevel, SmtpClientTls, TlsProtocol, TlsServer } from '../../index';
 import { eventually } from './clients';
 import { describeWithDocker } from './docker-available';
 import { LOOPBACK, LiveStack, postfixWarnings, TempDir, testContainer, TestPki, testServer } from './stacks';
@@ -26,25 +27,30 @@ describeWithDocker('outbound TLS policy: verify against the trusted CA, or defer
     const otherCa = await pki.root('outpol-other-root');
     const receiver = await pki.server('outpol-receiver', 'outpol-root', [RECEIVER.host], 'ecdsa');
     const senders = [
-      { ...TRUSTING, ca: receiverCa, cert: await pki.server('outpol-trusting', 'outpol-root', [TRUSTING.host], 'ecdsa') },
-      { ...DISTRUSTING, ca: otherCa, cert: await pki.server('outpol-distrusting', 'outpol-other-root', [DISTRUSTING.host], 'ecdsa') },
+      // Also its client certificate (smtp_tls_chain_files), so both purposes.
+      { ...TRUSTING, ca: receiverCa, cert: await pki.pki.ensureServerCert('outpol-trusting', { issuer: 'outpol-root', hostnames: [TRUSTING.host], algorithm: 'ecdsa', extendedKeyUsage: ['serverAuth', 'clientAuth'] }), presentsCertificate: true },
+      { ...DISTRUSTING, ca: otherCa, cert: await pki.server('outpol-distrusting', 'outpol-other-root', [DISTRUSTING.host], 'ecdsa'), presentsCertificate: false },
     ];
     await live.start('outpol', (stack, image) => {
-      for (const { ca, cert, ...sender } of senders) {
+      for (const { ca, cert, presentsCertificate, ...sender } of senders) {
+        const certificate = ServerCertificate.fromFiles({ chainFile: cert.chainPath, keyFile: cert.keyPath });
         const mx = testServer(stack, sender.name.replace('pfit-outpol-', ''), {
           hostname: sender.host,
           port: sender.smtp,
           additionalParameters: { transport_maps: `static:smtp:${NEXT_HOP}` },
         });
-        new TlsServer(mx, 'Tls', { certificates: [ServerCertificate.fromFiles({ chainFile: cert.chainPath, keyFile: cert.keyPath })] });
+        new TlsServer(mx, 'Tls', { certificates: [certificate] });
         new SmtpClientTls(mx, 'Outbound', {
           trustedCaFiles: [ca.certPath],
+          certificate: presentsCertificate ? certificate : undefined,
           policies: [{ destination: NEXT_HOP, securityLevel: SmtpClientSecurityLevel.VERIFY, match: [RECEIVER.host], minimumProtocol: TlsProtocol.TLS_1_2 }],
         });
         testContainer(stack, mx, image, sender.name);
       }
       const other = testServer(stack, 'receiver', { hostname: RECEIVER.host, port: RECEIVER.smtp, localDomains: [RECEIVER.domain] });
       new TlsServer(other, 'Tls', { certificates: [ServerCertificate.fromFiles({ chainFile: receiver.chainPath, keyFile: receiver.keyPath })] });
+      // Asks for (and verifies) client certificates, to see the trusting sender's.
+      new ClientCertPolicy(other, 'ClientCerts', { trustedCaFiles: [receiverCa.certPath], askForCertificates: true });
       testContainer(stack, other, image, RECEIVER.name);
     });
   }, 300_000);
@@ -75,6 +81,8 @@ describeWithDocker('outbound TLS policy: verify against the trusted CA, or defer
       return text.includes(`Subject: ${subject}`) ? text : undefined;
     }, 30_000);
     expect(mailbox).toContain(`Return-Path: <${TRUSTING.from}>`);
+    // Its client certificate (smtp_tls_chain_files) was presented and verified by the receiver.
+    expect(await live.harness.logs(RECEIVER.name)).toMatch(/Trusted TLS connection established from localhost\[127\.0\.0\.1\]: TLSv1\.3/);
   }, 120_000);
 
   test('trusting another CA: deferred after a certificate verification failure, never sent in plain text', async () => {
