@@ -5,6 +5,7 @@ export * from './constructs/postfix-server';
 export * from './constructs/tls-server';
 export * from './constructs/client-cert-policy';
 export * from './constructs/session-cache';
+export * from './constructs/smtp-client-tls';
 export * from './constructs/submission-port';
 export * from './constructs/docker/postfix-image';
 export * from './constructs/docker/postfix-container';

@@ -143,9 +143,10 @@ export class ServerCertificate {
   /**
    * @internal Checks what Postfix needs from the pair: unencrypted key matching the leaf, chain order,
    * server purpose, host name, validity. The key is read here only, never kept or rendered. Deploy-time
-   * material cannot be checked at synth; its expressions are checked to be plain references.
+   * material cannot be checked at synth; its expressions are checked to be plain references. Without a
+   * host name (a client certificate) the name is not checked.
    */
-  public _check(scope: IConstruct, hostname: string): Diagnostic[] {
+  public _check(scope: IConstruct, hostname?: string): Diagnostic[] {
     if (this.key.sourcePath === undefined) {
       privateKeyReference(scope, 'fromDeployTimePem privateKeyPem', this.key.content as string);
       publicPem(scope, 'fromDeployTimePem chainPem', this.chainPem, 'pass the key as privateKeyPem only');
@@ -155,22 +156,23 @@ export class ServerCertificate {
     this.checks ??= checkServerCertificate({ chainPem: this.chainPem, keyPem: readPem('private key', this.key.sourcePath) })
       // DSA is reported once, by the server-level rule.
       .filter((d) => d.rule !== PKI_RULES.dsaKey);
-    return [...this.checks, ...checkServerHostname(this.chainPem, hostname)];
+    return [...this.checks, ...(hostname === undefined ? [] : checkServerHostname(this.chainPem, hostname))];
   }
 
   private checks?: Diagnostic[];
 
   /**
-   * @internal Places the pair as `<algorithm>.chain.pem` and `private/<algorithm>.key.pem`, or a combined
-   * file as `private/<algorithm>.pem` (secret, by path).
+   * @internal Places the pair as `<prefix><algorithm>.chain.pem` and `private/<prefix><algorithm>.key.pem`,
+   * or a combined file as `private/<prefix><algorithm>.pem` (secret, by path).
    */
-  public _place(): PlacedCertificate {
+  public _place(prefix: string = ''): PlacedCertificate {
+    const name = `${prefix}${this.algorithm}`;
     if (this.combined) {
-      const path = `${PRIVATE_KEY_DIRECTORY}/${this.algorithm}.pem`;
+      const path = `${PRIVATE_KEY_DIRECTORY}/${name}.pem`;
       return { keyPath: path, chainPath: path, files: [{ containerPath: path, ...this.key, secret: true }] };
     }
-    const keyPath = `${PRIVATE_KEY_DIRECTORY}/${this.algorithm}.key.pem`;
-    const chainPath = `${TLS_DIRECTORY}/${this.algorithm}.chain.pem`;
+    const keyPath = `${PRIVATE_KEY_DIRECTORY}/${name}.key.pem`;
+    const chainPath = `${TLS_DIRECTORY}/${name}.chain.pem`;
     return {
       keyPath,
       chainPath,

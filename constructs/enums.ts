@@ -66,3 +66,19 @@ export enum SubmissionMode {
   /** Implicit TLS from the first byte, `smtpd_tls_wrappermode` (port 465, RFC 8314). */
   WRAPPER = 'wrapper',
 }
+
+/** `smtp_tls_security_level`: how the smtp client protects mail this server sends on (TLS_README). */
+export enum SmtpClientSecurityLevel {
+  /** No TLS: plain text even where the receiver offers STARTTLS. Warned about. */
+  NONE = 'none',
+  /** Opportunistic TLS: encrypt when the receiver offers STARTTLS, without checking its certificate. The default. */
+  MAY = 'may',
+  /** Mandatory TLS without certificate checks: mail is deferred rather than sent in plain text. */
+  ENCRYPT = 'encrypt',
+  /** DANE: mandatory and verified by DNSSEC-signed TLSA records where the receiver publishes them, else MAY. */
+  DANE = 'dane',
+  /** Mandatory TLS with a certificate that a trusted CA issued for the MX host name (from DNS). */
+  VERIFY = 'verify',
+  /** Mandatory TLS with a certificate that a trusted CA issued for the next-hop domain (not trusting DNS). */
+  SECURE = 'secure',
+}

@@ -14,6 +14,7 @@ import { absolutePath, hostname, integer, literal, mailAddress, parameterName, q
 import type { ClientCertPolicy } from './client-cert-policy';
 import { checked, constructError, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import type { SessionCache } from './session-cache';
+import type { SmtpClientTls } from './smtp-client-tls';
 import type { SubmissionPort } from './submission-port';
 import type { TlsServer } from './tls-server';
 
@@ -166,8 +167,8 @@ export function checkListenAddress(scope: IConstruct, address: string): void {
 const POSTFIX_SERVER_SYMBOL = Symbol.for('postfix-tls-cdktf.PostfixServer');
 
 /**
- * One Postfix instance. Add a `TlsServer`, and optionally a `ClientCertPolicy`, a `SessionCache` and
- * `SubmissionPort`s as its children; it renders main.cf and master.cf from them at synth.
+ * One Postfix instance. Add a `TlsServer`, and optionally a `ClientCertPolicy`, a `SessionCache`, a
+ * `SmtpClientTls` and `SubmissionPort`s as its children; it renders main.cf and master.cf from them at synth.
  */
 export class PostfixServer extends Construct {
   /** Whether `x` is a PostfixServer, also one made by another copy of this library (unlike `instanceof`). */
@@ -188,6 +189,7 @@ export class PostfixServer extends Construct {
   private tls?: TlsServer;
   private clientCerts?: ClientCertPolicy;
   private sessionCache?: SessionCache;
+  private smtpClient?: SmtpClientTls;
   private readonly submissions: SubmissionPort[] = [];
   private rendered?: RenderedServer;
   private diagnostics?: readonly Diagnostic[];
@@ -277,6 +279,11 @@ export class PostfixServer extends Construct {
     this.sessionCache = this.single(this.sessionCache, child, 'SessionCache');
   }
 
+  /** @internal Called by the SmtpClientTls child. */
+  public _addSmtpClient(child: SmtpClientTls): void {
+    this.smtpClient = this.single(this.smtpClient, child, 'SmtpClientTls');
+  }
+
   /** @internal Called by each SubmissionPort child. */
   public _addSubmission(child: SubmissionPort): void {
     this.checkOpen(child);
@@ -303,6 +310,7 @@ export class PostfixServer extends Construct {
       tls: this.tls?._spec,
       clientCerts: this.clientCerts?._spec,
       sessionCache: this.sessionCache?._spec,
+      smtpClient: this.smtpClient?._spec,
       sasl: p.sasl?._spec,
       submissions: this.submissions.map((s) => s._spec),
       capacity: { processLimit: p.processLimit, clientConnectionLimit: p.clientConnectionLimit, maxUse: p.maxUse ?? DEFAULT_MAX_USE },
@@ -356,6 +364,7 @@ export class PostfixServer extends Construct {
       ...rendered.tables.map((t) => ({ containerPath: t.path, content: t.content, secret: false })),
       ...(this.tls?._files ?? []),
       ...(this.clientCerts?._files ?? []),
+      ...(this.smtpClient?._files ?? []),
       ...(this.props.sasl?._files ?? []),
     ];
   }

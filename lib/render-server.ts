@@ -3,9 +3,9 @@ import { lookupTable, LookupTable } from './lookup-table';
 import { MainCfParameter, MainCfSection, renderMainCf } from './main-cf';
 import { MasterOverride, MasterService, renderMasterCf } from './master-cf';
 import { internalServices } from './postfix-services';
-import type { ClientCertSpec, ServerSpec, SubmissionSpec, TlsSpec } from './server-spec';
+import type { ClientCertSpec, ServerKeyPairSpec, ServerSpec, SmtpClientSpec, SmtpTlsPolicySpec, SubmissionSpec, TlsSpec } from './server-spec';
 import { opensslConfigPath, TLS_PROFILES, TlsProfileName } from './tls-profile';
-import { validateServer } from './validate-server';
+import { mandatorySmtpLevel, smtpClientLevels, validateServer } from './validate-server';
 import { absolutePath, commaList, duration, hostname, integer, mailAddress, reference, word, yesNo } from './values';
 
 /** Everything a server needs on disk besides certificates and keys. */
@@ -34,15 +34,18 @@ function param(name: string, value: string): MainCfParameter {
   return { name, value };
 }
 
+/** `*_tls_chain_files`: each key, then its chain; a combined file (key, then its chain) is listed once. */
+function chainFiles(certificates: readonly ServerKeyPairSpec[]): string {
+  return certificates.flatMap((c) => [
+    absolutePath('certificate key path', c.keyPath),
+    ...(c.chainPath === c.keyPath ? [] : [absolutePath('certificate chain path', c.chainPath)]),
+  ]).join(', ');
+}
+
 function certificateParameters(tls: TlsSpec): MainCfParameter[] {
   if (tls.certificateless) return [param('smtpd_tls_cert_file', 'none')];
   if (tls.certificates.length === 0) return [];
-  // A combined file (key, then its chain) is listed once.
-  const files = tls.certificates.flatMap((c) => [
-    absolutePath('certificate key path', c.keyPath),
-    ...(c.chainPath === c.keyPath ? [] : [absolutePath('certificate chain path', c.chainPath)]),
-  ]);
-  return [param('smtpd_tls_chain_files', files.join(', '))];
+  return [param('smtpd_tls_chain_files', chainFiles(tls.certificates))];
 }
 
 function tlsPolicyParameters(tls: TlsSpec): MainCfParameter[] {
@@ -95,9 +98,13 @@ function smtpOverrides(tls: TlsSpec | undefined): MasterOverride[] {
   return profileOverrides(tls.securityLevel === 'encrypt' ? tls.profile : tls.opportunisticProfile);
 }
 
-interface ClientCertRendering {
+/** Parameters a feature renders and the lookup tables they reference. */
+interface Rendering {
   readonly parameters: MainCfParameter[];
   readonly tables: LookupTable[];
+}
+
+interface ClientCertRendering extends Rendering {
   /** Restrictions that grant relay to clients by certificate, in evaluation order. */
   readonly permits: string[];
 }
@@ -131,22 +138,6 @@ function clientCertRendering(cc: ClientCertSpec | undefined): ClientCertRenderin
   return { parameters, tables, permits };
 }
 
-function sessionCacheParameters(spec: ServerSpec): MainCfParameter[] {
-  const cache = spec.sessionCache;
-  if (!cache) return [];
-  const out: MainCfParameter[] = [];
-  if (cache.database) {
-    out.push(param('smtpd_tls_session_cache_database', `${word('session cache type', cache.database.type)}:${absolutePath('session cache path', cache.database.path)}`));
-  }
-  if (cache.timeoutSeconds !== undefined) {
-    out.push(param('smtpd_tls_session_cache_timeout', duration('session cache timeout', cache.timeoutSeconds)));
-  }
-  if (cache.alwaysIssueSessionIds !== undefined) {
-    out.push(param('smtpd_tls_always_issue_session_ids', yesNo(cache.alwaysIssueSessionIds)));
-  }
-  return out;
-}
-
 /**
  * Outbound mail is encrypted whenever the receiving MTA offers STARTTLS (compatibility level 3.6 leaves
  * `smtp_tls_security_level` empty, i.e. plain text; Debian's generated main.cf sets `may` too).
@@ -168,6 +159,55 @@ const PROTOCOL_DEFAULTS: readonly MainCfParameter[] = [param('smtpd_forbid_bare_
 function unlessSet(spec: ServerSpec, defaults: readonly MainCfParameter[]): MainCfParameter[] {
   const set = new Set(spec.additionalParameters.map((p) => p.name));
   return defaults.filter((p) => !set.has(p.name));
+}
+
+/** The table value of a policy entry: the level, then its attributes (smtp_tls_policy_maps in postconf(5)). */
+function policyValue(p: SmtpTlsPolicySpec): string {
+  return [
+    word('policy level', p.level),
+    ...(p.match ? [`match=${p.match.map((m) => word('match pattern', m)).join(':')}`] : []),
+    ...(p.minimumProtocol ? [`protocols=>=${word('protocol', p.minimumProtocol)}`] : []),
+    ...(p.cipherGrade ? [`ciphers=${word('cipher grade', p.cipherGrade)}`] : []),
+  ].join(' ');
+}
+
+/** The typed smtp client; without one, the library's outbound defaults unless additionalParameters set them. */
+function smtpClientRendering(spec: ServerSpec, client: SmtpClientSpec | undefined): Rendering {
+  if (!client) return { parameters: unlessSet(spec, OUTBOUND_TLS_DEFAULTS), tables: [] };
+  const levels = smtpClientLevels(client);
+  const parameters = [
+    param('smtp_tls_security_level', word('security level', client.securityLevel)),
+    param('smtp_tls_loglevel', integer('TLS log level', client.logLevel, 0, 4)),
+  ];
+  // TLSA records are only used when the resolver's answers are DNSSEC-validated (TLS_README, DANE).
+  if (levels.includes('dane')) parameters.push(param('smtp_dns_support_level', 'dnssec'));
+  if (client.caFile) parameters.push(param('smtp_tls_CAfile', absolutePath('CAfile', client.caFile)));
+  if (client.certificates.length > 0) parameters.push(param('smtp_tls_chain_files', chainFiles(client.certificates)));
+  const floor = client.minimumProtocol ?? TLS_PROFILES[client.profile].minimumProtocol;
+  if (floor && levels.some(mandatorySmtpLevel)) parameters.push(param('smtp_tls_mandatory_protocols', `>=${floor}`));
+  const tables: LookupTable[] = [];
+  if (client.policies.length > 0) {
+    const table = lookupTable('smtp_tls_policy', client.tableType, client.policies.map((p) => ({ key: p.destination, value: policyValue(p) })));
+    tables.push(table);
+    parameters.push(param('smtp_tls_policy_maps', table.reference));
+  }
+  return { parameters, tables };
+}
+
+function sessionCacheParameters(spec: ServerSpec): MainCfParameter[] {
+  const cache = spec.sessionCache;
+  if (!cache) return [];
+  const out: MainCfParameter[] = [];
+  if (cache.database) {
+    out.push(param('smtpd_tls_session_cache_database', `${word('session cache type', cache.database.type)}:${absolutePath('session cache path', cache.database.path)}`));
+  }
+  if (cache.timeoutSeconds !== undefined) {
+    out.push(param('smtpd_tls_session_cache_timeout', duration('session cache timeout', cache.timeoutSeconds)));
+  }
+  if (cache.alwaysIssueSessionIds !== undefined) {
+    out.push(param('smtpd_tls_always_issue_session_ids', yesNo(cache.alwaysIssueSessionIds)));
+  }
+  return out;
 }
 
 function listenerName(defaultName: string, standardPort: number, port: number, address?: string): string {
@@ -238,6 +278,7 @@ export function renderServer(spec: ServerSpec): RenderedServer {
 
   const myhostname = hostname('hostname', spec.hostname);
   const clientCerts = clientCertRendering(spec.clientCerts);
+  const smtpClient = smtpClientRendering(spec, spec.smtpClient);
   const relayRestrictions = [
     ...(spec.trustedNetworks.length > 0 ? ['permit_mynetworks'] : []),
     ...clientCerts.permits,
@@ -283,7 +324,7 @@ export function renderServer(spec: ServerSpec): RenderedServer {
           : []),
       ],
     },
-    { title: 'TLS of the smtp client (outbound mail, also relayed for SASL and certificate clients)', parameters: unlessSet(spec, OUTBOUND_TLS_DEFAULTS) },
+    { title: 'TLS of the smtp client (outbound mail, also relayed for SASL and certificate clients)', parameters: smtpClient.parameters },
     { title: 'SMTP protocol hygiene', parameters: unlessSet(spec, PROTOCOL_DEFAULTS) },
     { title: 'Additional parameters', parameters: spec.additionalParameters.map(({ name, value }) => param(name, value)) },
   ];
@@ -306,7 +347,7 @@ export function renderServer(spec: ServerSpec): RenderedServer {
   return {
     mainCf: renderMainCf(header, sections),
     masterCf: renderMasterCf(header, [...smtpServices, ...internalServices(spec.chrootSmtpd)]),
-    tables: clientCerts.tables.flatMap((t) => (t.file ? [t.file] : [])),
+    tables: [...clientCerts.tables, ...smtpClient.tables].flatMap((t) => (t.file ? [t.file] : [])),
     warnings: diagnostics,
   };
 }

@@ -8,6 +8,8 @@ import type { TlsProfileName } from './tls-profile';
  */
 
 export type SecurityLevel = 'none' | 'may' | 'encrypt';
+/** `smtp_tls_security_level` and the level of an `smtp_tls_policy_maps` entry. */
+export type SmtpSecurityLevel = 'none' | 'may' | 'encrypt' | 'dane' | 'verify' | 'secure';
 export type CipherGrade = 'null' | 'export' | 'low' | 'medium' | 'high';
 export type TlsProtocolVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 export type KeyAlgorithm = 'rsa' | 'ecdsa' | 'dsa' | 'ed25519' | 'ed448';
@@ -81,6 +83,35 @@ export interface ClientCertSpec {
   readonly tableType: TableType;
 }
 
+/** One `smtp_tls_policy_maps` entry: a next-hop destination and its TLS policy (postconf(5), TLS_README). */
+export interface SmtpTlsPolicySpec {
+  /** `domain`, `.domain` (its subdomains), `domain:port`, `[host]` or `[host]:port`. */
+  readonly destination: string;
+  readonly level: SmtpSecurityLevel;
+  /** `match=` patterns of verify and secure, joined with ':' in the table. */
+  readonly match?: readonly string[];
+  /** `protocols=>=VERSION`. */
+  readonly minimumProtocol?: TlsProtocolVersion;
+  /** `ciphers=GRADE`. */
+  readonly cipherGrade?: CipherGrade;
+}
+
+/** TLS of the smtp(8) client, for mail this server sends on. */
+export interface SmtpClientSpec {
+  readonly securityLevel: SmtpSecurityLevel;
+  readonly logLevel: number;
+  readonly policies: readonly SmtpTlsPolicySpec[];
+  readonly tableType: TableType;
+  /** `smtp_tls_CAfile`: the library's bundle of trusted CAs, or the system bundle. */
+  readonly caFile?: string;
+  /** Client certificates (`smtp_tls_chain_files`). */
+  readonly certificates: readonly ServerKeyPairSpec[];
+  /** Its floor governs `smtp_tls_mandatory_protocols`; the global cipher lists are never changed. */
+  readonly profile: TlsProfileName;
+  /** Floor of mandatory TLS, overriding the profile's. */
+  readonly minimumProtocol?: TlsProtocolVersion;
+}
+
 export interface SessionCacheSpec {
   readonly database?: { readonly type: SessionCacheDatabaseType; readonly path: string };
   readonly timeoutSeconds?: number;
@@ -128,6 +159,8 @@ export interface ServerSpec {
   readonly tls?: TlsSpec;
   readonly clientCerts?: ClientCertSpec;
   readonly sessionCache?: SessionCacheSpec;
+  /** Absent: the library's outbound defaults (`may`), which additionalParameters may override. */
+  readonly smtpClient?: SmtpClientSpec;
   readonly sasl?: SaslSpec;
   readonly submissions: readonly SubmissionSpec[];
   readonly capacity: CapacitySpec;

@@ -2,9 +2,10 @@ import { isPrivateNetwork, MIN_TRUSTED_PREFIX, parseNetwork, SocketClaims } from
 import { listWords, parameterValueProblem } from './parameter-types';
 import { MAILLOG_FILE_PREFIXES, POSTFIX_PARAMETERS, POSTFIX_VERSION } from './postfix-parameters';
 import { RELAY_REFUSED } from './relay-parameters';
-import { quote } from './values';
+import { hostname, quote } from './values';
 import { Diagnostic, error, warning } from './diagnostics';
-import type { CipherGrade, ServerSpec, TlsProtocolVersion } from './server-spec';
+import { isIP } from 'node:net';
+import type { CipherGrade, ServerSpec, SmtpClientSpec, SmtpSecurityLevel, TlsProtocolVersion } from './server-spec';
 import { TLS_PROTOCOL_VERSIONS } from './server-spec';
 import { TLS_PROFILES } from './tls-profile';
 import { algorithmsWithoutSuites } from './cipher-lists';
@@ -65,6 +66,31 @@ export const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * smtp client parameters a `SmtpClientTls` renders or replaces, with the prop to use. Without one, users may
+ * still set them in additionalParameters (the library's outbound defaults then give way).
+ */
+export const SMTP_CLIENT_PARAMETERS: Readonly<Record<string, string>> = {
+  smtp_tls_security_level: 'SmtpClientTls securityLevel',
+  smtp_tls_loglevel: 'SmtpClientTls logLevel',
+  smtp_tls_policy_maps: 'SmtpClientTls policies',
+  smtp_tls_per_site: 'SmtpClientTls policies',
+  smtp_use_tls: 'SmtpClientTls securityLevel',
+  smtp_enforce_tls: 'SmtpClientTls securityLevel',
+  smtp_tls_enforce_peername: 'SmtpClientTls securityLevel',
+  smtp_dns_support_level: 'SmtpClientTls securityLevel DANE (or a policies entry at DANE), which renders dnssec',
+  smtp_tls_CAfile: 'SmtpClientTls trustedCaFiles / trustedCaPems / trustSystemCas',
+  smtp_tls_CApath: 'SmtpClientTls trustedCaFiles / trustedCaPems / trustSystemCas',
+  smtp_tls_chain_files: 'SmtpClientTls certificate',
+  smtp_tls_cert_file: 'SmtpClientTls certificate',
+  smtp_tls_key_file: 'SmtpClientTls certificate',
+  smtp_tls_eccert_file: 'SmtpClientTls certificate',
+  smtp_tls_eckey_file: 'SmtpClientTls certificate',
+  smtp_tls_dcert_file: 'SmtpClientTls certificate',
+  smtp_tls_dkey_file: 'SmtpClientTls certificate',
+  smtp_tls_mandatory_protocols: 'SmtpClientTls profile / minimumProtocol',
+};
+
+/**
  * Parameters Postfix 3.9+ deprecates (DEPRECATION_README; its postconf warns about each), with what replaces
  * them. They still work on 3.7, so they are warnings.
  */
@@ -100,6 +126,16 @@ export const FORBIDDEN_PARAMETERS: Readonly<Record<string, string>> = {
 
 function protocolBelow(version: TlsProtocolVersion, floor: TlsProtocolVersion): boolean {
   return TLS_PROTOCOL_VERSIONS.indexOf(version) < TLS_PROTOCOL_VERSIONS.indexOf(floor);
+}
+
+/** Shared by TlsServer and SmtpClientTls (`prefix` names the construct). */
+function checkLogLevelAndFloor(prefix: string, props: { logLevel: number; minimumProtocol?: TlsProtocolVersion }, out: Diagnostic[]): void {
+  if (props.logLevel >= 3) {
+    out.push(warning('tls-loglevel-verbose', `${prefix}logLevel ${props.logLevel} dumps TLS traffic into the log: use it only while debugging (0 or 1 otherwise)`));
+  }
+  if (props.minimumProtocol && protocolBelow(props.minimumProtocol, 'TLSv1.2')) {
+    out.push(warning('weak-protocol-floor', `${prefix}minimumProtocol ${props.minimumProtocol} allows protocol versions with known weaknesses: use TLSv1.2 or later`));
+  }
 }
 
 function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
@@ -149,12 +185,7 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
     out.push(warning('eddsa-only', `only EdDSA certificates (${algorithms.join(', ')}) are configured: most SMTP clients offer no EdDSA signature algorithm and would fail the handshake. Add an ECDSA (or RSA) certificate next to it; Postfix picks per client`));
   }
   validateProfileRequirements(spec, out);
-  if (tls.logLevel >= 3) {
-    out.push(warning('tls-loglevel-verbose', `logLevel ${tls.logLevel} dumps TLS traffic into the log: use it only while debugging (0 or 1 otherwise)`));
-  }
-  if (tls.minimumProtocol && protocolBelow(tls.minimumProtocol, 'TLSv1.2')) {
-    out.push(warning('weak-protocol-floor', `minimumProtocol ${tls.minimumProtocol} allows protocol versions with known weaknesses: use TLSv1.2 or later`));
-  }
+  checkLogLevelAndFloor('', tls, out);
   const opportunistic = TLS_PROFILES[tls.opportunisticProfile];
   if (mx && tls.securityLevel === 'may' && opportunistic.minimumProtocol !== undefined) {
     const who = spec.publicMx ? 'the public MX' : 'the SMTP service';
@@ -317,6 +348,98 @@ function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
   }
 }
 
+/** Levels at which the smtp client refuses to send without TLS (DANE: once usable TLSA records are found). */
+export function mandatorySmtpLevel(level: SmtpSecurityLevel): boolean {
+  return level !== 'none' && level !== 'may';
+}
+
+/** The global level and every policy entry's, in that order. */
+export function smtpClientLevels(client: SmtpClientSpec): SmtpSecurityLevel[] {
+  return [client.securityLevel, ...client.policies.map((p) => p.level)];
+}
+
+/** `[host]` or a domain (with a leading '.' for its subdomains), then an optional `:port`. */
+const DESTINATION = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/;
+
+/** Why a policy table destination is not a next-hop Postfix looks up, or undefined. */
+function destinationProblem(destination: string): string | undefined {
+  const m = DESTINATION.exec(destination);
+  if (!m) return 'is none of domain, .domain, domain:port, [host] and [host]:port';
+  const [, bracketed, domain, port] = m;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `has port ${port}, outside 1-65535`;
+  if (bracketed !== undefined) {
+    return isIP(bracketed) !== 0 || isDomain(bracketed) ? undefined : `has ${quote(bracketed)} in brackets, which is no host name or IP address`;
+  }
+  // Parent-domain matching only applies to keys without a port (postconf(5) smtp_tls_policy_maps).
+  if (domain.startsWith('.') && port !== undefined) return 'combines .domain with a port, which Postfix never looks up';
+  return isDomain(domain.replace(/^\./, '')) ? undefined : 'is no domain name';
+}
+
+function isDomain(name: string): boolean {
+  try {
+    hostname('domain', name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Levels that verify the receiver's certificate against trusted CAs (DANE uses TLSA records instead). */
+function verifiesCertificate(level: SmtpSecurityLevel): boolean {
+  return level === 'verify' || level === 'secure';
+}
+
+/** `match=` keywords of verify and secure; anything else must be a host name or `.domain`. */
+const MATCH_KEYWORDS = ['hostname', 'nexthop', 'dot-nexthop'];
+
+function validateSmtpClient(spec: ServerSpec, out: Diagnostic[]): void {
+  const client = spec.smtpClient;
+  if (!client) return;
+  const caTrust = client.caFile !== undefined;
+  const needsCa = "set trustedCaFiles or trustedCaPems to the CAs that issue the receivers' certificates, or trustSystemCas: true for publicly issued ones";
+  if (client.securityLevel === 'none') {
+    out.push(warning('smtp-tls-none', "SmtpClientTls securityLevel NONE sends every message in plain text, also to servers that offer STARTTLS: use SecurityLevel MAY (the default) unless a receiver's TLS is broken, and then a policies entry for that destination only"));
+  }
+  if (verifiesCertificate(client.securityLevel) && !caTrust) {
+    out.push(error('smtp-verify-without-ca', `SmtpClientTls securityLevel ${client.securityLevel.toUpperCase()} verifies receivers' certificates, but no CA is trusted, so every delivery is deferred: ${needsCa}`));
+  }
+  const seen = new Set<string>();
+  for (const p of client.policies) {
+    const where = `SmtpClientTls policies entry ${quote(p.destination)}`;
+    const problem = destinationProblem(p.destination);
+    if (problem) {
+      out.push(error('smtp-policy-destination', `${where} ${problem}: give a next-hop destination as Postfix looks it up, e.g. example.com, .example.com (its subdomains), [mx.example.com]:25 or [192.0.2.1]:587`));
+    }
+    const key = p.destination.toLowerCase();
+    if (seen.has(key)) out.push(error('smtp-policy-duplicate', `${where} is listed twice (lookups fold case): keep one entry`));
+    seen.add(key);
+    if (verifiesCertificate(p.level) && !caTrust) {
+      out.push(error('smtp-verify-without-ca', `${where} at ${p.level.toUpperCase()} verifies the receiver's certificate, but no CA is trusted, so its mail is always deferred: ${needsCa}`));
+    }
+    if (p.match !== undefined && !verifiesCertificate(p.level)) {
+      out.push(error('smtp-policy-match', `${where} has match patterns, which Postfix uses only at VERIFY and SECURE (level is ${p.level.toUpperCase()}): remove match, or raise the level`));
+    }
+    if (p.match !== undefined && p.match.length === 0) {
+      out.push(error('smtp-policy-match', `${where} has an empty match list, which no certificate meets: list the names, or remove match for Postfix's default`));
+    }
+    for (const m of p.match ?? []) {
+      if (!MATCH_KEYWORDS.includes(m) && !isDomain(m.startsWith('.') ? m.slice(1) : m)) {
+        out.push(error('smtp-policy-match', `${where} has match pattern ${quote(m)}: use a host name, .domain (its subdomains), or one of ${MATCH_KEYWORDS.join(', ')}`));
+      }
+    }
+    if (p.level === 'none') {
+      out.push(warning('smtp-tls-none', `${where} at NONE sends its mail in plain text, also when the receiver offers STARTTLS: use MAY unless that receiver's TLS is broken`));
+    }
+  }
+  if (smtpClientLevels(client).includes('dane')) {
+    out.push(warning('smtp-dane-resolver', 'DANE renders smtp_dns_support_level = dnssec and needs a DNSSEC-validating resolver in /etc/resolv.conf of the container (e.g. a local unbound): without one, TLSA records are never trusted and DANE destinations fall back to opportunistic TLS'));
+  }
+  if (caTrust && spec.clientCerts?.appendDefaultCa) {
+    out.push(warning('smtp-append-default-ca', "ClientCertPolicy appendDefaultCa sets the global tls_append_default_CA, so the smtp client also trusts every public CA next to trustedCaFiles: verified receivers may present any publicly issued certificate for their name"));
+  }
+  checkLogLevelAndFloor('SmtpClientTls ', client, out);
+}
+
 function validateSessionCache(spec: ServerSpec, out: Diagnostic[]): void {
   const cache = spec.sessionCache;
   if (!cache) return;
@@ -429,12 +552,16 @@ function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void
     if (managed) {
       out.push(error('managed-parameter', `additional parameter ${name} is rendered by the library: set ${managed} instead`));
     }
+    const clientProp = spec.smtpClient ? SMTP_CLIENT_PARAMETERS[name] : undefined;
+    if (clientProp) {
+      out.push(error('smtp-client-parameter', `additional parameter ${name} would override the server's SmtpClientTls: set ${clientProp} instead`));
+    }
     const check = LOAD_TIME_VALUES[name];
     if (check && !check.test(value)) {
       out.push(error('bad-load-time-value', `additional parameter ${name} = ${quote(value)}: Postfix evaluates it whenever it loads main.cf and stops on this value: use ${check.source}`));
     }
     // Refused names are not type-checked: their own error says what to set instead.
-    const problem = forbidden || managed ? undefined : parameterValueProblem(name, value, classes);
+    const problem = forbidden || managed || clientProp ? undefined : parameterValueProblem(name, value, classes);
     if (problem) {
       out.push(error('parameter-value-type', `additional parameter ${name} = ${quote(value)} is not a valid value: Postfix ${POSTFIX_VERSION} expects ${problem} (postconf(5)), and its daemons stop on anything else. Fix additionalParameters.${name}`));
     }
@@ -468,6 +595,7 @@ export function validateServer(spec: ServerSpec): Diagnostic[] {
   const out: Diagnostic[] = [];
   validateTls(spec, out);
   validateClientCerts(spec, out);
+  validateSmtpClient(spec, out);
   validateSessionCache(spec, out);
   validateSubmissions(spec, out);
   validateCapacity(spec, out);

@@ -6,7 +6,7 @@
 import { Testing } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { createDiffieHellmanGroup } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ffdheGroupPem } from '../../lib/pki/dh';
 import {
@@ -16,6 +16,7 @@ import {
   PostfixImage,
   SecurityLevel,
   SessionStore,
+  SmtpClientSecurityLevel,
   SubmissionMode,
   TlsProfile,
   TlsProtocol,
@@ -87,6 +88,27 @@ const CONSTRUCTION_ERRORS: ErrorCase[] = [
     name: 'an excluded cipher written with its "!"',
     parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], excludeCiphers: ['!RC4'] } }),
     path: '[stack/mx/Tls]', value: '"!RC4"', fix: 'give the bare name ("RC4")',
+  },
+  { name: 'SmtpClientTls logLevel 5', parts: () => ({ smtpClient: { logLevel: 5 } }), path: '[stack/mx/Outbound]', value: 'logLevel 5', fix: 'from 0 to 4' },
+  {
+    name: 'SmtpClientTls trustedCaPems holding a private key', parts: (t) => ({ smtpClient: { trustedCaPems: [readFileSync(t.serverEcdsa.keyPath, 'utf8')] } }),
+    path: '[stack/mx/Outbound]', value: 'trustedCaPems[0]', fix: 'pass CA certificates only in trustedCaPems',
+  },
+  {
+    name: 'SmtpClientTls trustedCaFiles naming a leaf certificate', parts: (t) => ({ smtpClient: { trustedCaFiles: [t.bad.nonCaCert] } }),
+    path: '[stack/mx/Outbound]', value: 'is not a CA certificate', fix: 'Only CA certificates belong',
+  },
+  {
+    name: 'SmtpClientTls trustSystemCas next to own CAs', parts: (t) => ({ smtpClient: { trustSystemCas: true, trustedCaFiles: [t.root.certPath] } }),
+    path: '[stack/mx/Outbound]', value: 'trustSystemCas and trustedCaFiles/trustedCaPems are both set', fix: 'Trust either your CAs or the system bundle',
+  },
+  {
+    name: 'SmtpClientTls policy with a level that is no level', parts: () => ({ smtpClient: { policies: [{ destination: 'example.net', securityLevel: 'fingerprint' as never }] } }),
+    path: '[stack/mx/Outbound]', value: 'policies[0].securityLevel "fingerprint"', fix: 'none, may, encrypt, dane, verify, secure',
+  },
+  {
+    name: 'SmtpClientTls policy destination with a line break', parts: () => ({ smtpClient: { policies: [{ destination: 'example.net\nrelayhost = evil', securityLevel: SmtpClientSecurityLevel.MAY }] } }),
+    path: '[stack/mx/Outbound]', value: 'policies[0].destination', fix: 'remove it',
   },
 ];
 
@@ -209,6 +231,31 @@ const VALIDATION_ERRORS: (ErrorCase & { readonly rule: string })[] = [
     parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], mandatoryCipherGrade: 'null' as never } }),
     path: '[stack/mx]', value: "mandatoryCipherGrade 'null'", fix: "use 'medium' or 'high'",
   },
+  {
+    name: 'SmtpClientTls VERIFY without a trusted CA', rule: 'smtp-verify-without-ca',
+    parts: () => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.VERIFY } }),
+    path: '[stack/mx]', value: 'SmtpClientTls securityLevel VERIFY', fix: 'set trustedCaFiles or trustedCaPems',
+  },
+  {
+    name: 'SmtpClientTls policy at SECURE without a trusted CA', rule: 'smtp-verify-without-ca',
+    parts: () => ({ smtpClient: { policies: [{ destination: '[192.0.2.1]:25', securityLevel: SmtpClientSecurityLevel.SECURE }] } }),
+    path: '[stack/mx]', value: 'policies entry "[192.0.2.1]:25" at SECURE', fix: 'trustSystemCas: true',
+  },
+  {
+    name: 'SmtpClientTls policy destination that is no next hop', rule: 'smtp-policy-destination',
+    parts: () => ({ smtpClient: { policies: [{ destination: 'example.net:99999', securityLevel: SmtpClientSecurityLevel.ENCRYPT }] } }),
+    path: '[stack/mx]', value: 'has port 99999', fix: '[mx.example.com]:25',
+  },
+  {
+    name: 'smtp_tls_security_level in additionalParameters next to a SmtpClientTls', rule: 'smtp-client-parameter',
+    parts: () => ({ server: { additionalParameters: { smtp_tls_security_level: 'encrypt' } }, smtpClient: {} }),
+    path: '[stack/mx]', value: 'smtp_tls_security_level', fix: 'set SmtpClientTls securityLevel instead',
+  },
+  {
+    name: 'smtp_tls_CAfile in additionalParameters next to a SmtpClientTls', rule: 'smtp-client-parameter',
+    parts: () => ({ server: { additionalParameters: { smtp_tls_CAfile: '/etc/ssl/certs/ca-certificates.crt' } }, smtpClient: {} }),
+    path: '[stack/mx]', value: 'smtp_tls_CAfile', fix: 'SmtpClientTls trustedCaFiles / trustedCaPems / trustSystemCas',
+  },
 ];
 
 describe('construction errors name the construct path, show the bad value and say how to fix it', () => {
@@ -302,6 +349,8 @@ describe('warnings are cdktf annotations, not errors', () => {
     ['DH parameters with no profile using DHE', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], dhParameters: DhParameters.ffdhe(4096), opportunisticProfile: TlsProfile.MODERN } }), 'stack/mx', 'dh-params-unused', "opportunisticProfile 'modern' has DHE"],
     ['CApath with a chrooted smtpd', (t) => ({ server: { chroot: true }, clientCerts: { capathCaFiles: [t.clientCa.certPath] } }), 'stack/mx', 'capath-inside-chroot', 'CApath /etc/postfix/tls/capath is read by a chrooted smtpd as /var/spool/postfix/etc/postfix/tls/capath'],
     ['a strict opportunisticProfile on a public MX', (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], opportunisticProfile: TlsProfile.INTERMEDIATE } }), 'stack/mx', 'strict-opportunistic-tls', 'senders that cannot meet it retry in plain text'],
+    ['SmtpClientTls securityLevel NONE', () => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.NONE } }), 'stack/mx', 'smtp-tls-none', 'sends every message in plain text'],
+    ['SmtpClientTls securityLevel DANE', () => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.DANE } }), 'stack/mx', 'smtp-dane-resolver', 'needs a DNSSEC-validating resolver'],
   ];
 
   test.each(WARNINGS)('%s: a warning annotation on the server, in node metadata and in the synth manifest', (_name, parts, path, rule, text) => {

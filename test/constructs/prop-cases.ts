@@ -16,6 +16,7 @@ import {
   SaslBackend,
   SecurityLevel,
   SessionStore,
+  SmtpClientSecurityLevel,
   SubmissionMode,
   TableType,
   TlsProfile,
@@ -61,7 +62,7 @@ export interface MasterExpectation {
 }
 
 export interface PropCase {
-  readonly construct: 'PostfixServer' | 'TlsServer' | 'ClientCertPolicy' | 'SessionCache' | 'SubmissionPort';
+  readonly construct: 'PostfixServer' | 'TlsServer' | 'ClientCertPolicy' | 'SessionCache' | 'SubmissionPort' | 'SmtpClientTls';
   readonly prop: string;
   readonly variant: string;
   readonly parts: (t: TestPki) => ServerParts;
@@ -490,5 +491,40 @@ export const PROP_CASES: readonly PropCase[] = [
       service: 'submission',
       overrides: { smtpd_tls_ask_ccert: 'yes', smtpd_tls_req_ccert: 'yes', smtpd_relay_restrictions: 'permit_sasl_authenticated,permit_tls_all_clientcerts,reject' },
     }],
+  },
+
+  // ---- SmtpClientTls ----
+  { construct: 'SmtpClientTls', prop: 'securityLevel', variant: 'MAY (default)', parts: () => ({ smtpClient: {} }), main: ['smtp_tls_security_level = may', 'smtp_tls_loglevel = 1'], absent: ['smtp_tls_mandatory_protocols', 'smtp_tls_CAfile', 'smtp_dns_support_level'] },
+  { construct: 'SmtpClientTls', prop: 'securityLevel', variant: 'ENCRYPT: the profile floor for mandatory TLS', parts: () => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.ENCRYPT } }), main: ['smtp_tls_security_level = encrypt', 'smtp_tls_mandatory_protocols = >=TLSv1.2'] },
+  { construct: 'SmtpClientTls', prop: 'securityLevel', variant: 'DANE warns and renders dnssec', parts: () => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.DANE } }), main: ['smtp_tls_security_level = dane', 'smtp_dns_support_level = dnssec'], warnings: ['smtp-dane-resolver'] },
+  { construct: 'SmtpClientTls', prop: 'securityLevel', variant: 'NONE warns', parts: () => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.NONE } }), main: ['smtp_tls_security_level = none'], warnings: ['smtp-tls-none'] },
+  {
+    construct: 'SmtpClientTls', prop: 'policies', variant: 'secure with match, a protocol floor and a cipher grade',
+    parts: (t) => ({ smtpClient: { trustedCaFiles: [t.root.certPath], policies: [{ destination: '[relay.example.net]:587', securityLevel: SmtpClientSecurityLevel.SECURE, match: ['relay.example.net'], minimumProtocol: TlsProtocol.TLS_1_3, cipherGrade: CipherGrade.HIGH }] } }),
+    main: ['smtp_tls_policy_maps = hash:/etc/postfix/tables/smtp_tls_policy', 'smtp_tls_mandatory_protocols = >=TLSv1.2'],
+    files: (files) => expect(fileAt(files, '/etc/postfix/tables/smtp_tls_policy').content).toBe('[relay.example.net]:587 secure match=relay.example.net protocols=>=TLSv1.3 ciphers=high\n'),
+  },
+  {
+    construct: 'SmtpClientTls', prop: 'trustedCaFiles', variant: 'VERIFY with a CA file', parts: (t) => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.VERIFY, trustedCaFiles: [t.root.certPath] } }),
+    main: ['smtp_tls_security_level = verify', 'smtp_tls_CAfile = /etc/postfix/tls/smtp-ca.pem'],
+    files: (files, t) => expect(pemBlocks(fileAt(files, '/etc/postfix/tls/smtp-ca.pem').content ?? '')).toEqual(pemBlocks(readFileSync(t.root.certPath, 'utf8'))),
+  },
+  {
+    construct: 'SmtpClientTls', prop: 'trustedCaPems', variant: 'a literal CA PEM', parts: (t) => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.VERIFY, trustedCaPems: [readFileSync(t.root.certPath, 'utf8')] } }),
+    main: ['smtp_tls_CAfile = /etc/postfix/tls/smtp-ca.pem'],
+    files: (files, t) => expect(fileAt(files, '/etc/postfix/tls/smtp-ca.pem').content).toBe(readFileSync(t.root.certPath, 'utf8')),
+  },
+  { construct: 'SmtpClientTls', prop: 'trustSystemCas', variant: 'SECURE with the system bundle', parts: () => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.SECURE, trustSystemCas: true } }), main: ['smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt'] },
+  { construct: 'SmtpClientTls', prop: 'logLevel', variant: '0', parts: () => ({ smtpClient: { logLevel: 0 } }), main: ['smtp_tls_loglevel = 0'] },
+  {
+    construct: 'SmtpClientTls', prop: 'certificate', variant: 'the server\'s RSA certificate as client certificate', parts: (t) => ({ smtpClient: { certificate: serverCert(t.serverRsa) } }),
+    main: ['smtp_tls_chain_files = /etc/postfix/tls/private/smtp-rsa.key.pem, /etc/postfix/tls/smtp-rsa.chain.pem'],
+    files: (files, t) => expect(fileAt(files, '/etc/postfix/tls/private/smtp-rsa.key.pem')).toEqual({ containerPath: '/etc/postfix/tls/private/smtp-rsa.key.pem', sourcePath: t.serverRsa.keyPath, secret: true }),
+  },
+  { construct: 'SmtpClientTls', prop: 'profile', variant: 'MODERN at ENCRYPT', parts: () => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.ENCRYPT, profile: TlsProfile.MODERN } }), main: ['smtp_tls_mandatory_protocols = >=TLSv1.3'] },
+  { construct: 'SmtpClientTls', prop: 'minimumProtocol', variant: 'TLSv1.3 over POSTFIX_DEFAULT', parts: () => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.ENCRYPT, profile: TlsProfile.POSTFIX_DEFAULT, minimumProtocol: TlsProtocol.TLS_1_3 } }), main: ['smtp_tls_mandatory_protocols = >=TLSv1.3'] },
+  {
+    construct: 'SmtpClientTls', prop: 'tableType', variant: 'texthash: no postmap', parts: () => ({ smtpClient: { tableType: TableType.TEXTHASH, policies: [{ destination: '.example.org', securityLevel: SmtpClientSecurityLevel.ENCRYPT }] } }),
+    main: ['smtp_tls_policy_maps = texthash:/etc/postfix/tables/smtp_tls_policy'],
   },
 ];

@@ -91,6 +91,7 @@ describe('the table covers every prop', () => {
     ['ClientCertPolicy', 'client-cert-policy.ts', 'ClientCertPolicyProps'],
     ['SessionCache', 'session-cache.ts', 'SessionCacheProps'],
     ['SubmissionPort', 'submission-port.ts', 'SubmissionPortProps'],
+    ['SmtpClientTls', 'smtp-client-tls.ts', 'SmtpClientTlsProps'],
   ])('%s', (construct, file, iface) => {
     // dh512ParamFile is always refused; its case is in errors.test.ts.
     const covered = new Set([...CASES.filter((c) => c.construct === construct).map((c) => c.prop), 'dh512ParamFile']);

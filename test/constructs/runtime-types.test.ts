@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { TerraformStack } from 'cdktf';
 import * as ts from 'typescript';
 import {
-  ClientCertPolicy, DeployTimePki, PostfixContainer, PostfixImage, PostfixServer, SessionCache, SubmissionPort, TlsServer,
+  ClientCertPolicy, DeployTimePki, PostfixContainer, PostfixImage, PostfixServer, SessionCache, SmtpClientTls, SubmissionPort, TlsServer,
 } from '../../index';
 import { buildServer, errorOf, newStack, serverCert, useTestPki } from '../helpers/fixtures';
 
@@ -19,9 +19,9 @@ const ROOT = join(__dirname, '..', '..');
 const SOURCES: Record<string, string> = {
   PostfixServer: 'constructs/postfix-server.ts', TlsServer: 'constructs/tls-server.ts', ClientCertPolicy: 'constructs/client-cert-policy.ts',
   SessionCache: 'constructs/session-cache.ts', SubmissionPort: 'constructs/submission-port.ts', PostfixContainer: 'constructs/docker/postfix-container.ts',
-  DeployTimePki: 'constructs/deploy-time-pki.ts', PostfixImage: 'constructs/docker/postfix-image.ts',
+  DeployTimePki: 'constructs/deploy-time-pki.ts', PostfixImage: 'constructs/docker/postfix-image.ts', SmtpClientTls: 'constructs/smtp-client-tls.ts',
 };
-const ENUMS = new Set(['SecurityLevel', 'CipherGrade', 'TlsProtocol', 'KeyAlgorithm', 'FingerprintDigest', 'TableType', 'SubmissionMode', 'TlsProfile']);
+const ENUMS = new Set(['SecurityLevel', 'CipherGrade', 'TlsProtocol', 'KeyAlgorithm', 'FingerprintDigest', 'TableType', 'SubmissionMode', 'TlsProfile', 'SmtpClientSecurityLevel']);
 
 type Kind = 'boolean' | 'number' | 'enum';
 function typedProps(): [string, string, Kind][] {
@@ -56,6 +56,7 @@ function build(construct: string, prop: string, value: unknown): void {
     case 'PostfixContainer': new PostfixContainer(stack, 'Box', { server: buildServer(stack, 'mx', t), image: new PostfixImage(stack, 'Image'), ...bad }); break;
     case 'DeployTimePki': new DeployTimePki(stack, 'Pki', bad); break;
     case 'PostfixImage': new PostfixImage(stack, 'Image', bad); break;
+    case 'SmtpClientTls': new SmtpClientTls(server(stack), 'Outbound', bad); break;
     default: throw new Error(`no builder for ${construct}`);
   }
 }

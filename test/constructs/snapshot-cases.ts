@@ -2,7 +2,7 @@
  * The configurations of snapshots.test.ts as data. Certificates come from the test PKI, clients are listed by
  * fixed fingerprints, so the rendered text holds nothing run-specific.
  */
-import { ClientIdentity, DhParameters, SaslBackend, SecurityLevel, SessionStore, SubmissionMode, TableType, TlsProfile } from '../../index';
+import { ClientIdentity, DhParameters, SaslBackend, SecurityLevel, SessionStore, SmtpClientSecurityLevel, SubmissionMode, TableType, TlsProfile, TlsProtocol } from '../../index';
 import { FIXED_FINGERPRINTS, ServerParts, serverCert, TestPki } from '../helpers/fixtures';
 
 export interface SnapshotCase {
@@ -11,7 +11,7 @@ export interface SnapshotCase {
   readonly parts: (t: TestPki) => ServerParts;
 }
 
-/** Six representative configurations (snapshots.test.ts pins their rendered text; the relay oracle runs them live). */
+/** Seven representative configurations (snapshots.test.ts pins their rendered text; the relay oracle runs them live). */
 export const SNAPSHOT_CASES: readonly SnapshotCase[] = [
   {
     id: 'mx',
@@ -74,6 +74,22 @@ export const SNAPSHOT_CASES: readonly SnapshotCase[] = [
     parts: (t) => ({
       tls: { certificates: [serverCert(t.serverRsa)], profile: TlsProfile.POSTFIX_DEFAULT, dhParameters: DhParameters.ffdhe(3072) },
       sessionCache: { store: SessionStore.lmdb(), timeoutSeconds: 7200, alwaysIssueSessionIds: true },
+    }),
+  },
+  {
+    id: 'outbound',
+    description: 'typed outbound TLS client: opportunistic by default, a policy table (secure with match, encrypt, TLS 1.3), own CA and a client certificate',
+    parts: (t) => ({
+      tls: { certificates: [serverCert(t.serverEcdsa)] },
+      smtpClient: {
+        securityLevel: SmtpClientSecurityLevel.MAY,
+        trustedCaFiles: [t.root.certPath],
+        certificate: serverCert(t.serverEcdsa),
+        policies: [
+          { destination: '[relay.example.net]:587', securityLevel: SmtpClientSecurityLevel.SECURE, match: ['relay.example.net'] },
+          { destination: '.example.org', securityLevel: SmtpClientSecurityLevel.ENCRYPT, minimumProtocol: TlsProtocol.TLS_1_3 },
+        ],
+      },
     }),
   },
 ];

@@ -17,6 +17,7 @@ import { ClientIdentity, ServerCertificate } from '../../constructs/certificates
 import { ClientCertPolicy, ClientCertPolicyProps } from '../../constructs/client-cert-policy';
 import { PostfixServer, PostfixServerProps, SaslBackend } from '../../constructs/postfix-server';
 import { SessionCache, SessionCacheProps } from '../../constructs/session-cache';
+import { SmtpClientTls, SmtpClientTlsProps } from '../../constructs/smtp-client-tls';
 import { SubmissionPort, SubmissionPortProps } from '../../constructs/submission-port';
 import { TlsServer, TlsServerProps } from '../../constructs/tls-server';
 
@@ -279,10 +280,11 @@ export interface ServerParts {
   readonly tls?: TlsServerProps | false;
   readonly clientCerts?: ClientCertPolicyProps;
   readonly sessionCache?: SessionCacheProps;
+  readonly smtpClient?: SmtpClientTlsProps;
   readonly submissions?: readonly SubmissionPortProps[];
 }
 
-/** A server `id` with children ids `Tls`, `ClientCerts`, `Sessions`, `Submission0..n`. */
+/** A server `id` with children ids `Tls`, `ClientCerts`, `Sessions`, `Outbound`, `Submission0..n`. */
 export function buildServer(scope: Construct, id: string, t: TestPki, parts: ServerParts = {}): PostfixServer {
   const submissions = parts.submissions ?? [];
   const server = new PostfixServer(scope, id, {
@@ -293,6 +295,7 @@ export function buildServer(scope: Construct, id: string, t: TestPki, parts: Ser
   if (parts.tls !== false) new TlsServer(server, 'Tls', parts.tls ?? { certificates: [serverCert(t.serverEcdsa)] });
   if (parts.clientCerts) new ClientCertPolicy(server, 'ClientCerts', parts.clientCerts);
   if (parts.sessionCache) new SessionCache(server, 'Sessions', parts.sessionCache);
+  if (parts.smtpClient) new SmtpClientTls(server, 'Outbound', parts.smtpClient);
   submissions.forEach((props, i) => new SubmissionPort(server, `Submission${i}`, props));
   return server;
 }

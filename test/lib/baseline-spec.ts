@@ -1,4 +1,4 @@
-import type { ClientCertSpec, ServerSpec, SessionCacheSpec, SubmissionSpec, TlsSpec } from '../../lib/server-spec';
+import type { ClientCertSpec, ServerSpec, SessionCacheSpec, SmtpClientSpec, SubmissionSpec, TlsSpec } from '../../lib/server-spec';
 
 /**
  * A realistic public MX with submission (587, STARTTLS) and submissions (465, implicit TLS), dual ECDSA + RSA
@@ -87,3 +87,15 @@ export function certificatelessSpec(patch: Partial<TlsSpec> = {}, serverPatch: P
     { publicMx: false, clientCerts: undefined, ...serverPatch },
   );
 }
+
+/** A SmtpClientTls at its defaults (may, log level 1, no policies, no CA), patched. */
+export function smtpClient(patch: Partial<SmtpClientSpec> = {}, serverPatch: Partial<ServerSpec> = {}): ServerSpec {
+  return {
+    ...baselineSpec(),
+    ...serverPatch,
+    smtpClient: { securityLevel: 'may', logLevel: 1, policies: [], tableType: 'hash', certificates: [], profile: 'intermediate', ...patch },
+  };
+}
+
+/** The library's bundle of CAs trusted by the smtp client. */
+export const SMTP_CA_FILE = '/etc/postfix/tls/smtp-ca.pem';

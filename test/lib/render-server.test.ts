@@ -4,7 +4,11 @@ import { renderServer } from '../../lib/render-server';
 import type { ServerSpec, SubmissionSpec } from '../../lib/server-spec';
 import { validateServer } from '../../lib/validate-server';
 import { describeIfPostconf, postconfCheck } from '../helpers/postconf';
-import { baselineSpec, certificatelessSpec, clientCerts, server, sessionCache, submissions, tls } from './baseline-spec';
+import { baselineSpec, certificatelessSpec, clientCerts, server, sessionCache, SMTP_CA_FILE, smtpClient, submissions, tls } from './baseline-spec';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { INTERMEDIATE_EXCLUSIONS as INTERMEDIATE_EXCLUSION_LIST, MUA_OVERRIDES } from '../helpers/expected-postfix';
 
 // ---- independent readers of the rendered text -------------------------------------------------------------------
@@ -404,6 +408,96 @@ describe('renderServer: other settings', () => {
   });
 });
 
+/** The smtp_* and smtp client related parameters of a rendered main.cf. */
+function smtpParameters(spec: ServerSpec): Record<string, string> {
+  return Object.fromEntries(Object.entries(parseMainCf(renderServer(spec).mainCf)).filter(([name]) => name.startsWith('smtp_') || name.startsWith('tls_')));
+}
+
+const CLIENT_CERT = { algorithm: 'ecdsa' as const, keyPath: '/etc/postfix/tls/private/smtp-ecdsa.key.pem', chainPath: '/etc/postfix/tls/smtp-ecdsa.chain.pem' };
+const VERIFY_POLICIES = [
+  { destination: '[192.0.2.1]:2525', level: 'verify' as const, match: ['mx.example.net', '.example.net'], minimumProtocol: 'TLSv1.3' as const, cipherGrade: 'high' as const },
+  { destination: '.example.org', level: 'secure' as const },
+  { destination: 'legacy.example', level: 'none' as const },
+];
+
+describe('renderServer: smtp client (SmtpClientTls)', () => {
+  test('at its defaults: may and log level 1, nothing else of the smtp client', () => {
+    expect(smtpParameters(smtpClient())).toEqual({ smtp_tls_security_level: 'may', smtp_tls_loglevel: '1', tls_append_default_CA: 'no' });
+  });
+
+  test('verify with a CA, a client certificate and policies: exactly these parameters, and the policy table file', () => {
+    const spec = smtpClient({ securityLevel: 'verify', logLevel: 2, caFile: SMTP_CA_FILE, certificates: [CLIENT_CERT], policies: VERIFY_POLICIES });
+    expect(smtpParameters(spec)).toEqual({
+      smtp_tls_security_level: 'verify',
+      smtp_tls_loglevel: '2',
+      smtp_tls_CAfile: SMTP_CA_FILE,
+      smtp_tls_chain_files: '/etc/postfix/tls/private/smtp-ecdsa.key.pem, /etc/postfix/tls/smtp-ecdsa.chain.pem',
+      smtp_tls_mandatory_protocols: '>=TLSv1.2',
+      smtp_tls_policy_maps: 'hash:/etc/postfix/tables/smtp_tls_policy',
+      tls_append_default_CA: 'no',
+    });
+    expect(renderServer(spec).tables).toContainEqual({
+      path: '/etc/postfix/tables/smtp_tls_policy',
+      content: '[192.0.2.1]:2525 verify match=mx.example.net:.example.net protocols=>=TLSv1.3 ciphers=high\n.example.org secure\nlegacy.example none\n',
+    });
+  });
+
+  test('dane, globally or in one policy entry, renders smtp_dns_support_level = dnssec; other levels do not', () => {
+    expect(smtpParameters(smtpClient({ securityLevel: 'dane' })).smtp_dns_support_level).toBe('dnssec');
+    expect(smtpParameters(smtpClient({ policies: [{ destination: 'example.net', level: 'dane' }] })).smtp_dns_support_level).toBe('dnssec');
+    for (const securityLevel of ['none', 'may', 'encrypt'] as const) expect(smtpParameters(smtpClient({ securityLevel })).smtp_dns_support_level).toBeUndefined();
+  });
+
+  test('the mandatory protocol floor comes from the profile or minimumProtocol, only where some level is mandatory', () => {
+    expect(smtpParameters(smtpClient({ securityLevel: 'encrypt' })).smtp_tls_mandatory_protocols).toBe('>=TLSv1.2');
+    expect(smtpParameters(smtpClient({ securityLevel: 'encrypt', profile: 'modern' })).smtp_tls_mandatory_protocols).toBe('>=TLSv1.3');
+    expect(smtpParameters(smtpClient({ securityLevel: 'encrypt', profile: 'postfix-default' })).smtp_tls_mandatory_protocols).toBeUndefined();
+    expect(smtpParameters(smtpClient({ securityLevel: 'dane', profile: 'postfix-default', minimumProtocol: 'TLSv1.3' })).smtp_tls_mandatory_protocols).toBe('>=TLSv1.3');
+    expect(smtpParameters(smtpClient({ policies: [{ destination: 'example.net', level: 'encrypt' }] })).smtp_tls_mandatory_protocols).toBe('>=TLSv1.2');
+    expect(smtpParameters(smtpClient({ securityLevel: 'may', profile: 'modern' })).smtp_tls_mandatory_protocols).toBeUndefined();
+  });
+
+  test('the profile never changes cipher lists, global or of the smtp client', () => {
+    for (const profile of ['intermediate', 'modern', 'postfix-default'] as const) {
+      const main = parseMainCf(renderServer(smtpClient({ securityLevel: 'secure', caFile: SMTP_CA_FILE, profile })).mainCf);
+      for (const name of ['tls_medium_cipherlist', 'tls_high_cipherlist', 'smtp_tls_ciphers', 'smtp_tls_mandatory_ciphers', 'smtp_tls_exclude_ciphers', 'smtp_tls_mandatory_exclude_ciphers']) {
+        expect([profile, name, main[name]]).toEqual([profile, name, undefined]);
+      }
+    }
+  });
+
+  test('an inline policy table holds one-word policies; attributes need a file-based table', () => {
+    const inline = smtpClient({ tableType: 'inline', policies: [{ destination: 'example.net', level: 'encrypt' }] });
+    expect(smtpParameters(inline).smtp_tls_policy_maps).toBe('inline:{ example.net=encrypt }');
+    expect(() => renderServer(smtpClient({ tableType: 'inline', caFile: SMTP_CA_FILE, policies: [VERIFY_POLICIES[0]] }))).toThrow(/use a file-based table/);
+  });
+
+  test('the typed client replaces the outbound defaults; without it, the defaults stay', () => {
+    expect(renderServer(smtpClient({ securityLevel: 'encrypt' })).mainCf.match(/^smtp_tls_security_level = .*$/gm)).toEqual(['smtp_tls_security_level = encrypt']);
+    expect(renderServer(baselineSpec()).mainCf.match(/^smtp_tls_security_level = .*$/gm)).toEqual(['smtp_tls_security_level = may']);
+  });
+});
+
+describeIfPostconf('the smtp policy table built by the real postmap', () => {
+  test('postmap builds it and finds each destination with its policy; a destination not listed is not found', () => {
+    const table = renderServer(smtpClient({ caFile: SMTP_CA_FILE, policies: VERIFY_POLICIES })).tables.find((t) => t.path.endsWith('/smtp_tls_policy'))!;
+    const dir = mkdtempSync(join(tmpdir(), 'smtp-policy-'));
+    try {
+      const file = join(dir, 'smtp_tls_policy');
+      writeFileSync(file, table.content);
+      // An empty main.cf: postmap reads one before it opens the table.
+      writeFileSync(join(dir, 'main.cf'), '');
+      execFileSync('postmap', ['-c', dir, `hash:${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const query = (key: string): string => execFileSync('postmap', ['-c', dir, '-q', key, `hash:${file}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+      expect(query('[192.0.2.1]:2525')).toBe('verify match=mx.example.net:.example.net protocols=>=TLSv1.3 ciphers=high');
+      expect(query('.example.org')).toBe('secure');
+      expect(() => query('[192.0.2.1]:25')).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('renderServer: errors', () => {
   const broken: ServerSpec = {
     ...baselineSpec(),
@@ -576,6 +670,11 @@ const VARIANTS: Variant[] = [
       smtpd_starttls_timeout: '5m',
       smtpd_banner: '$myhostname ESMTP',
     },
+  },
+  {
+    name: 'smtp client: verify with a CA, a client certificate and a policy table; dane in one entry',
+    spec: smtpClient({ securityLevel: 'verify', caFile: SMTP_CA_FILE, certificates: [CLIENT_CERT], policies: [...VERIFY_POLICIES, { destination: 'dane.example', level: 'dane' }] }),
+    main: { smtp_tls_security_level: 'verify', smtp_dns_support_level: 'dnssec', smtp_tls_policy_maps: 'hash:/etc/postfix/tables/smtp_tls_policy', smtp_tls_mandatory_protocols: '>=TLSv1.2' },
   },
   ...TABLE_TYPES.map(
     (type): Variant => ({

@@ -2,13 +2,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Diagnostic, Severity } from '../../lib/diagnostics';
 import type { ServerKeyPairSpec, ServerSpec } from '../../lib/server-spec';
-import { validateServer } from '../../lib/validate-server';
+import { SMTP_CLIENT_PARAMETERS, validateServer } from '../../lib/validate-server';
 import {
   baselineSpec,
   certificatelessSpec,
   clientCerts,
   server,
   sessionCache,
+  SMTP_CA_FILE,
+  smtpClient,
   submissions,
   tls,
 } from './baseline-spec';
@@ -85,6 +87,21 @@ const CASES: readonly RuleCase[] = [
   { rule: 'verify-depth-counts-intermediates', severity: W, mutation: 'verifyDepth 1', spec: clientCerts({ verifyDepth: 1 }), shows: ['verifyDepth 1', 'up to 2 intermediate CAs'], fix: 'list them by fingerprint' },
   { rule: 'append-default-ca', severity: W, mutation: 'appendDefaultCa for client certificates', spec: clientCerts({ appendDefaultCa: true }), shows: ['appendDefaultCa'], fix: 'dedicated CA' },
   { rule: 'weak-fingerprint-digest', severity: W, mutation: 'fingerprintDigest md5', spec: clientCerts({ fingerprintDigest: 'md5' }), shows: ['fingerprintDigest md5'], fix: 'use sha256' },
+  // --- smtp client ----------------------------------------------------------------------------------------------
+  { rule: 'smtp-tls-none', severity: W, mutation: 'SmtpClientTls securityLevel none', spec: smtpClient({ securityLevel: 'none' }), shows: ['securityLevel NONE', 'plain text'], fix: 'use SecurityLevel MAY' },
+  { rule: 'smtp-verify-without-ca', severity: E, mutation: 'SmtpClientTls securityLevel verify without a CA', spec: smtpClient({ securityLevel: 'verify' }), shows: ['securityLevel VERIFY', 'no CA is trusted'], fix: 'set trustedCaFiles or trustedCaPems' },
+  { rule: 'smtp-policy-destination', severity: E, mutation: 'a policy destination with a port in brackets', spec: smtpClient({ policies: [{ destination: '[mx.example.com:25]', level: 'may' }] }), shows: ['"[mx.example.com:25]"', 'in brackets'], fix: '[mx.example.com]:25' },
+  { rule: 'smtp-policy-duplicate', severity: E, mutation: 'one destination twice, in different case', spec: smtpClient({ policies: [{ destination: 'example.net', level: 'may' }, { destination: 'EXAMPLE.net', level: 'encrypt' }] }), shows: ['"EXAMPLE.net"', 'listed twice'], fix: 'keep one entry' },
+  { rule: 'smtp-verify-without-ca', severity: E, mutation: 'a policy entry at secure without a CA', spec: smtpClient({ policies: [{ destination: 'example.net', level: 'secure' }] }), shows: ['"example.net"', 'SECURE'], fix: 'trustSystemCas: true' },
+  { rule: 'smtp-policy-match', severity: E, mutation: 'match patterns at encrypt', spec: smtpClient({ policies: [{ destination: 'example.net', level: 'encrypt', match: ['mx.example.net'] }] }), shows: ['"example.net"', 'level is ENCRYPT'], fix: 'remove match' },
+  { rule: 'smtp-policy-match', severity: E, mutation: 'an empty match list', spec: smtpClient({ caFile: SMTP_CA_FILE, policies: [{ destination: 'example.net', level: 'verify', match: [] }] }), shows: ['"example.net"', 'empty match list'], fix: 'list the names' },
+  { rule: 'smtp-policy-match', severity: E, mutation: 'a match pattern that is no name', spec: smtpClient({ caFile: SMTP_CA_FILE, policies: [{ destination: 'example.net', level: 'verify', match: ['mx_1'] }] }), shows: ['"mx_1"'], fix: 'dot-nexthop' },
+  { rule: 'smtp-tls-none', severity: W, mutation: 'a policy entry at none', spec: smtpClient({ policies: [{ destination: '[192.0.2.1]:25', level: 'none' }] }), shows: ['"[192.0.2.1]:25"', 'at NONE'], fix: 'use MAY' },
+  { rule: 'smtp-dane-resolver', severity: W, mutation: 'a policy entry at dane', spec: smtpClient({ policies: [{ destination: 'example.net', level: 'dane' }] }), shows: ['smtp_dns_support_level = dnssec', 'DNSSEC-validating resolver'], fix: 'local unbound' },
+  { rule: 'smtp-append-default-ca', severity: W, also: ['append-default-ca'], mutation: 'own smtp CAs with ClientCertPolicy appendDefaultCa', spec: smtpClient({ caFile: SMTP_CA_FILE }, { clientCerts: { ...DATA.clientCerts!, appendDefaultCa: true } }), shows: ['tls_append_default_CA', 'every public CA'], fix: 'publicly issued certificate' },
+  { rule: 'tls-loglevel-verbose', severity: W, mutation: 'SmtpClientTls logLevel 4', spec: smtpClient({ logLevel: 4 }), shows: ['SmtpClientTls logLevel 4'], fix: '0 or 1' },
+  { rule: 'weak-protocol-floor', severity: W, mutation: 'SmtpClientTls minimumProtocol TLSv1', spec: smtpClient({ minimumProtocol: 'TLSv1' }), shows: ['SmtpClientTls minimumProtocol TLSv1'], fix: 'TLSv1.2 or later' },
+  { rule: 'smtp-client-parameter', severity: E, mutation: 'smtp_tls_security_level in additionalParameters next to a SmtpClientTls', spec: smtpClient({}, { additionalParameters: [{ name: 'smtp_tls_security_level', value: 'encrypt' }] }), shows: ['smtp_tls_security_level', "server's SmtpClientTls"], fix: 'set SmtpClientTls securityLevel' },
   // --- session cache ---------------------------------------------------------------------------------------------
   { rule: 'session-cache-timeout-too-long', severity: E, mutation: 'a 101-day session cache timeout', spec: sessionCache({ timeoutSeconds: 101 * 86400 }), shows: ['8726400s', '100 days'], fix: 'at most 24 hours' },
   { rule: 'session-cache-timeout-long', severity: W, mutation: 'a 2-day session cache timeout', spec: sessionCache({ timeoutSeconds: 2 * 86400 }), shows: ['172800s', '24 hours'], fix: 'use 86400 or less' },
@@ -374,6 +391,43 @@ describe('validateServer: rule details', () => {
 
   test('a value that only mentions permit inside a word is fine', () => {
     expect(validateServer(server({ additionalParameters: [{ name: 'smtpd_banner', value: 'permitted.example ESMTP' }] }))).toEqual([]);
+  });
+
+  test.each(['example.com', '.example.com', 'example.com:587', '[mx.example.com]', '[mx.example.com]:25', '[192.0.2.1]:2525', '[2001:db8::1]:25', 'MX.Example.COM'])(
+    'smtp policy destination %s is accepted',
+    (destination) => {
+      expect(validateServer(smtpClient({ policies: [{ destination, level: 'encrypt' }] }))).toEqual([]);
+    },
+  );
+
+  test.each([
+    ['example', 'is no domain name'],
+    ['.example.com:25', 'combines .domain with a port'],
+    ['[mx.example.com', 'is none of'],
+    ['[192.0.2.1]:0', 'has port 0'],
+    ['[192.0.2.1]:65536', 'has port 65536'],
+    ['[not a host]', 'in brackets'],
+    ['example.com:25:25', 'is none of'],
+    ['exa mple.com', 'is no domain name'],
+  ])('smtp policy destination %s is refused: %s', (destination, why) => {
+    const diagnostics = validateServer(smtpClient({ policies: [{ destination, level: 'encrypt' }] }));
+    expect(diagnostics).toEqual([{ severity: E, rule: 'smtp-policy-destination', message: expect.stringContaining(why) }]);
+  });
+
+  test('verify and secure with a trusted CA are fine, globally and per destination; dane only warns', () => {
+    expect(validateServer(smtpClient({ securityLevel: 'secure', caFile: SMTP_CA_FILE }))).toEqual([]);
+    expect(validateServer(smtpClient({ caFile: SMTP_CA_FILE, policies: [{ destination: '[192.0.2.1]:25', level: 'verify', match: ['mx.example.net', '.example.net', 'nexthop'] }] }))).toEqual([]);
+    expect(rulesOf(validateServer(smtpClient({ securityLevel: 'dane' })))).toEqual(['smtp-dane-resolver']);
+  });
+
+  test.each(Object.entries(SMTP_CLIENT_PARAMETERS))('smtp-client-parameter: %s next to a SmtpClientTls points to %s', (name, prop) => {
+    const diagnostics = validateServer(smtpClient({}, { additionalParameters: [{ name, value: 'x' }] })).filter((d) => d.severity === E);
+    expect(diagnostics).toEqual([{ severity: E, rule: 'smtp-client-parameter', message: expect.stringContaining(`${name} would override`) }]);
+    expect(diagnostics[0].message).toContain(prop);
+  });
+
+  test('without a SmtpClientTls the smtp client parameters stay open to additionalParameters', () => {
+    expect(validateServer(server({ additionalParameters: [{ name: 'smtp_tls_security_level', value: 'encrypt' }, { name: 'smtp_tls_CAfile', value: '/etc/ssl/certs/ca-certificates.crt' }] }))).toEqual([]);
   });
 
   test('several problems are all reported, errors and warnings together', () => {
