@@ -54,8 +54,11 @@ export interface ClientCertPolicyProps {
    */
   readonly appendDefaultCa?: boolean;
   /**
-   * Ask clients for a certificate (`smtpd_tls_ask_ccert`).
-   * @default - true when an access mode is set, false otherwise
+   * Ask clients of the SMTP service (port 25) for a certificate (`smtpd_tls_ask_ccert` in main.cf).
+   * SubmissionPorts without requireClientCertificate are never asked (`-o smtpd_tls_ask_ccert=no`), so
+   * MUAs do not see a certificate request.
+   * @default - true when an access mode is set and no SubmissionPort requires certificates (then the access
+   * modes serve that dedicated port only); false otherwise
    */
   readonly askForCertificates?: boolean;
   /**
@@ -173,7 +176,6 @@ export class ClientCertPolicy extends Construct {
       : undefined;
     const rules = props.accessRules;
     const access = rules ? entries(rules.map((r) => r.client), (_c, i) => checked(this, () => accessAction(rules[i].action))) : undefined;
-    const anyMode = relay !== undefined || access !== undefined || (props.permitAllClientCertificates ?? false);
     const cas = [...caFileCerts, ...capathCerts, ...deployTimeCapath];
     // The system store (a bundle of about 150 certificates) is only read where it matters.
     const trust = analyseTrust(cas.filter((pem) => !Token.isUnresolved(pem)), props.permitAllClientCertificates ? systemCas() : undefined);
@@ -189,7 +191,7 @@ export class ClientCertPolicy extends Construct {
       systemStoreCas: trust.inSystemStore,
       dedicatedCa: props.dedicatedCa ?? false,
       appendDefaultCa: props.appendDefaultCa ?? false,
-      ask: props.askForCertificates ?? anyMode,
+      ask: props.askForCertificates,
       require: props.requireCertificates ?? false,
       verifyDepth: props.verifyDepth,
       fingerprintDigest: digest,

@@ -3,9 +3,9 @@ import { lookupTable, LookupTable } from './lookup-table';
 import { MainCfParameter, MainCfSection, renderMainCf } from './main-cf';
 import { MasterOverride, MasterService, renderMasterCf } from './master-cf';
 import { internalServices } from './postfix-services';
-import type { ClientCertSpec, ServerKeyPairSpec, ServerSpec, SmtpClientSpec, SmtpTlsPolicySpec, SubmissionSpec, TlsSpec } from './server-spec';
+import type { ServerKeyPairSpec, ServerSpec, SmtpClientSpec, SmtpTlsPolicySpec, SubmissionSpec, TlsSpec } from './server-spec';
 import { opensslConfigPath, TLS_PROFILES, TlsProfileName } from './tls-profile';
-import { mandatorySmtpLevel, smtpClientLevels, validateServer } from './validate-server';
+import { certificatesAskedOnSmtp, mandatorySmtpLevel, smtpClientLevels, validateServer } from './validate-server';
 import { absolutePath, commaList, duration, hostname, integer, mailAddress, reference, word, yesNo } from './values';
 
 /** Everything a server needs on disk besides certificates and keys. */
@@ -109,7 +109,8 @@ interface ClientCertRendering extends Rendering {
   readonly permits: string[];
 }
 
-function clientCertRendering(cc: ClientCertSpec | undefined): ClientCertRendering {
+function clientCertRendering(spec: ServerSpec): ClientCertRendering {
+  const cc = spec.clientCerts;
   if (!cc) return { parameters: [], tables: [], permits: [] };
   const parameters: MainCfParameter[] = [];
   const tables: LookupTable[] = [];
@@ -117,7 +118,7 @@ function clientCertRendering(cc: ClientCertSpec | undefined): ClientCertRenderin
   if (cc.caFile) parameters.push(param('smtpd_tls_CAfile', absolutePath('CAfile', cc.caFile)));
   if (cc.caPath) parameters.push(param('smtpd_tls_CApath', absolutePath('CApath', cc.caPath)));
   parameters.push(param('tls_append_default_CA', yesNo(cc.appendDefaultCa)));
-  if (cc.ask || cc.require) parameters.push(param('smtpd_tls_ask_ccert', yesNo(true)));
+  if (certificatesAskedOnSmtp(spec)) parameters.push(param('smtpd_tls_ask_ccert', yesNo(true)));
   if (cc.require) parameters.push(param('smtpd_tls_req_ccert', yesNo(true)));
   if (cc.verifyDepth !== undefined) {
     parameters.push(param('smtpd_tls_ccert_verifydepth', integer('client certificate verify depth', cc.verifyDepth, 1, 100)));
@@ -138,15 +139,16 @@ function clientCertRendering(cc: ClientCertSpec | undefined): ClientCertRenderin
   return { parameters, tables, permits };
 }
 
-/**
- * Outbound mail is encrypted whenever the receiving MTA offers STARTTLS (compatibility level 3.6 leaves
- * `smtp_tls_security_level` empty, i.e. plain text; Debian's generated main.cf sets `may` too).
- */
 /** The RFC 5321/2142 role mailboxes go to root; root goes to the postmaster address when one is set. */
 function aliasMap(spec: ServerSpec): string {
   const root = spec.postmasterAddress !== undefined ? [`root=${mailAddress('postmaster address', spec.postmasterAddress)}`] : [];
   return `inline:{ postmaster=root, abuse=root, mailer-daemon=root${root.map((r) => `, ${r}`).join('')} }`;
 }
+
+/**
+ * Outbound mail is encrypted whenever the receiving MTA offers STARTTLS (compatibility level 3.6 leaves
+ * `smtp_tls_security_level` empty, i.e. plain text; Debian's generated main.cf sets `may` too).
+ */
 
 const OUTBOUND_TLS_DEFAULTS: readonly MainCfParameter[] = [param('smtp_tls_security_level', 'may'), param('smtp_tls_loglevel', '1')];
 /**
@@ -244,6 +246,10 @@ function submissionService(spec: ServerSpec, s: SubmissionSpec, certPermits: rea
   if (s.saslAuth) overrides.push({ name: 'smtpd_sasl_auth_enable', value: 'yes' });
   if (s.requireClientCert) {
     overrides.push({ name: 'smtpd_tls_ask_ccert', value: 'yes' }, { name: 'smtpd_tls_req_ccert', value: 'yes' });
+  } else {
+    // MUAs get no certificate request, and a main.cf requirement meant for port 25 does not lock them out.
+    if (certificatesAskedOnSmtp(spec)) overrides.push({ name: 'smtpd_tls_ask_ccert', value: 'no' });
+    if (spec.clientCerts?.require) overrides.push({ name: 'smtpd_tls_req_ccert', value: 'no' });
   }
   const permits = [...(s.saslAuth ? ['permit_sasl_authenticated'] : []), ...(s.requireClientCert ? certPermits : [])];
   // As upstream's and Debian's master.cf: the MX's checks of strangers do not apply to authenticated
@@ -277,11 +283,12 @@ export function renderServer(spec: ServerSpec): RenderedServer {
   throwOnErrors(spec, diagnostics);
 
   const myhostname = hostname('hostname', spec.hostname);
-  const clientCerts = clientCertRendering(spec.clientCerts);
+  const clientCerts = clientCertRendering(spec);
   const smtpClient = smtpClientRendering(spec, spec.smtpClient);
   const relayRestrictions = [
     ...(spec.trustedNetworks.length > 0 ? ['permit_mynetworks'] : []),
-    ...clientCerts.permits,
+    // Without a certificate request on port 25 the certificate permits would never match there.
+    ...(certificatesAskedOnSmtp(spec) ? clientCerts.permits : []),
     'reject_unauth_destination',
   ];
   const sections: MainCfSection[] = [

@@ -71,7 +71,8 @@ export interface ClientCertSpec {
   /** The user declared the CAs dedicated to this server's clients (ClientCertPolicy dedicatedCa). */
   readonly dedicatedCa?: boolean;
   readonly appendDefaultCa: boolean;
-  readonly ask: boolean;
+  /** askForCertificates as given; undefined lets certificatesAskedOnSmtp decide. */
+  readonly ask?: boolean;
   readonly require: boolean;
   readonly verifyDepth?: number;
   readonly fingerprintDigest: FingerprintDigest;

@@ -5,7 +5,7 @@ import { RELAY_REFUSED } from './relay-parameters';
 import { hostname, quote } from './values';
 import { Diagnostic, error, warning } from './diagnostics';
 import { isIP } from 'node:net';
-import type { CipherGrade, ServerSpec, SmtpClientSpec, SmtpSecurityLevel, TlsProtocolVersion } from './server-spec';
+import type { CipherGrade, ClientCertSpec, ServerSpec, SmtpClientSpec, SmtpSecurityLevel, TlsProtocolVersion } from './server-spec';
 import { TLS_PROTOCOL_VERSIONS } from './server-spec';
 import { TLS_PROFILES } from './tls-profile';
 import { algorithmsWithoutSuites } from './cipher-lists';
@@ -282,6 +282,26 @@ function validateCipherLists(spec: ServerSpec, out: Diagnostic[]): void {
   }
 }
 
+function accessModes(cc: ClientCertSpec): string[] {
+  return [
+    cc.relayClientCerts ? 'permit_tls_clientcerts' : undefined,
+    cc.permitAllClientCerts ? 'permit_tls_all_clientcerts' : undefined,
+    cc.ccertAccess ? 'check_ccert_access' : undefined,
+  ].filter((m): m is string => m !== undefined);
+}
+
+/**
+ * Whether the SMTP service (main.cf) asks for client certificates. By default it asks when an access mode
+ * exists, unless a SubmissionPort requires certificates: then that dedicated port is where they are used,
+ * and MTAs on port 25 get no certificate request (some cannot complete the handshake with one, TLS_README).
+ */
+export function certificatesAskedOnSmtp(spec: ServerSpec): boolean {
+  const cc = spec.clientCerts;
+  if (!cc) return false;
+  if (cc.require) return true;
+  return cc.ask ?? (accessModes(cc).length > 0 && !spec.submissions.some((s) => s.requireClientCert));
+}
+
 function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
   const cc = spec.clientCerts;
   const requiringSubmissions = spec.submissions.filter((s) => s.requireClientCert);
@@ -295,23 +315,19 @@ function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
   if (tls && tls.securityLevel === 'none' && spec.submissions.length === 0) {
     out.push(error('client-certs-without-tls', "a ClientCertPolicy on a server with securityLevel 'none' never sees a certificate: enable TLS"));
   }
-  if ((cc.ask || cc.require) && tls?.certificateless) {
+  const smtpAsks = certificatesAskedOnSmtp(spec);
+  if ((smtpAsks || requiringSubmissions.length > 0) && tls?.certificateless) {
     out.push(error('ask-ccert-needs-certificate', 'asking for client certificates needs a server certificate (a server must present its own certificate first): remove certificateless and add a certificate'));
   }
   if (cc.require && tls && tls.securityLevel !== 'encrypt') {
     out.push(error('req-ccert-needs-encrypt',
       `requireCertificates with securityLevel '${tls.securityLevel}': Postfix ignores it and logs "Can't require client certs unless TLS is required". Use securityLevel ENCRYPT on a non-public server, or requireClientCertificate on a SubmissionPort`));
   }
-  const asks = cc.ask || cc.require;
-  const accessModes = [
-    cc.relayClientCerts ? 'permit_tls_clientcerts' : undefined,
-    cc.permitAllClientCerts ? 'permit_tls_all_clientcerts' : undefined,
-    cc.ccertAccess ? 'check_ccert_access' : undefined,
-  ].filter((m): m is string => m !== undefined);
-  if (accessModes.length > 0 && !asks) {
-    out.push(error('ccert-access-without-ask', `${accessModes.join(', ')} never match: Postfix only sees a client certificate when it asks for one. Set askForCertificates: true`));
+  const modes = accessModes(cc);
+  if (modes.length > 0 && !smtpAsks && requiringSubmissions.length === 0) {
+    out.push(error('ccert-access-without-ask', `${modes.join(', ')} never match: Postfix only sees a client certificate when it asks for one. Set askForCertificates: true (port 25), or requireClientCertificate on a SubmissionPort (a dedicated relay port)`));
   }
-  if (asks && accessModes.length === 0 && requiringSubmissions.length === 0 && !cc.require) {
+  if (smtpAsks && modes.length === 0 && requiringSubmissions.length === 0 && !cc.require) {
     out.push(warning('ask-ccert-unused', 'client certificates are asked for but no access rule uses them: asking costs handshake time and some clients cannot complete it. Add an access mode, or stop asking'));
   }
   if (cc.permitAllClientCerts) {

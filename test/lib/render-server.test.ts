@@ -130,6 +130,11 @@ function intendedOverrides(spec: ServerSpec, relay: Record<string, string> = {})
     if (s.requireClientCert) {
       out[`${p}smtpd_tls_ask_ccert`] = 'yes';
       out[`${p}smtpd_tls_req_ccert`] = 'yes';
+    } else {
+      // A certificate request meant for port 25 is withdrawn from MUAs; so is a requirement.
+      const portAsks = parseMainCf(renderServer(spec).mainCf).smtpd_tls_ask_ccert === 'yes';
+      if (portAsks) out[`${p}smtpd_tls_ask_ccert`] = 'no';
+      if (spec.clientCerts?.require) out[`${p}smtpd_tls_req_ccert`] = 'no';
     }
     for (const [name, value] of MUA_OVERRIDES) out[`${p}${name}`] = value;
     out[`${p}smtpd_relay_restrictions`] = relay[s.id] ?? 'permit_sasl_authenticated,reject';
@@ -201,6 +206,8 @@ describe('renderServer: baseline master.cf', () => {
       syslog_name: 'postfix/submission',
       smtpd_tls_security_level: 'encrypt',
       smtpd_sasl_auth_enable: 'yes',
+      // Port 25 asks for client certificates; MUAs are not asked.
+      smtpd_tls_ask_ccert: 'no',
       ...Object.fromEntries(MUA_OVERRIDES),
       smtpd_relay_restrictions: 'permit_sasl_authenticated,reject',
     });
@@ -216,6 +223,7 @@ describe('renderServer: baseline master.cf', () => {
       smtpd_tls_security_level: 'encrypt',
       smtpd_tls_wrappermode: 'yes',
       smtpd_sasl_auth_enable: 'yes',
+      smtpd_tls_ask_ccert: 'no',
       ...Object.fromEntries(MUA_OVERRIDES),
       smtpd_relay_restrictions: 'permit_sasl_authenticated,reject',
     });

@@ -210,12 +210,16 @@ export function expectedFor(config: Config): Expected {
   set('mydestination', ['$myhostname', 'localhost', ...config.localDomains.map((d) => d.toLowerCase())].join(', '));
   set('maillog_file', config.maillogFile ?? '/dev/stdout');
   if (config.trustedNetworks.length > 0) set('mynetworks', config.trustedNetworks.join(', '));
+  // Port 25 asks whenever an access mode is set (even with an empty list), unless the certificate-requiring
+  // submission port is where the modes are used: then port 25 neither asks nor lists the certificate permits.
+  const portAsks = (config.relayClients !== undefined || config.accessRules !== undefined) && !config.certSubmission;
   const permits: string[] = [];
   if (config.accessRules) {
     const entries: Entries = config.accessRules.map((r) => [r.fingerprint.toUpperCase(), r.action]);
     permits.push(`check_ccert_access ${tableReference(config.tableType, 'ccert_access', entries)}`);
-    if (config.tableType === TableType.INLINE) inlineTables.set('smtpd_relay_restrictions', entries);
-    else tables.set(`${TABLE_DIRECTORY}/ccert_access`, entries);
+    // An inline table lives where check_ccert_access is listed: main.cf only when port 25 asks.
+    if (config.tableType !== TableType.INLINE) tables.set(`${TABLE_DIRECTORY}/ccert_access`, entries);
+    else if (portAsks) inlineTables.set('smtpd_relay_restrictions', entries);
   }
   if (config.relayClients) {
     const entries: Entries = config.relayClients.map((c) => [c.fingerprint.toUpperCase(), c.name]);
@@ -224,9 +228,8 @@ export function expectedFor(config: Config): Expected {
     if (config.tableType === TableType.INLINE) inlineTables.set('relay_clientcerts', entries);
     else tables.set(`${TABLE_DIRECTORY}/relay_clientcerts`, entries);
   }
-  // ClientCertPolicy asks for certificates whenever an access mode is set (even with an empty list).
-  if (config.relayClients || config.accessRules) set('smtpd_tls_ask_ccert', 'yes');
-  set('smtpd_relay_restrictions', [...(config.trustedNetworks.length > 0 ? ['permit_mynetworks'] : []), ...permits, 'reject_unauth_destination'].join(', '));
+  if (portAsks) set('smtpd_tls_ask_ccert', 'yes');
+  set('smtpd_relay_restrictions', [...(config.trustedNetworks.length > 0 ? ['permit_mynetworks'] : []), ...(portAsks ? permits : []), 'reject_unauth_destination'].join(', '));
   if (config.excludeCiphers.length > 0) set('smtpd_tls_exclude_ciphers', config.excludeCiphers.join(', '));
   // The intermediate profile narrows mandatory TLS to ECDHE + AEAD; what smtpd_tls_exclude_ciphers already
   // excludes (at every level) is not repeated.
@@ -250,6 +253,7 @@ export function expectedFor(config: Config): Expected {
         ['smtpd_tls_security_level', 'encrypt'],
         ['smtpd_sasl_auth_enable', 'yes'],
         ...(config.certSubmission ? ([['smtpd_tls_ask_ccert', 'yes'], ['smtpd_tls_req_ccert', 'yes']] as [string, string][]) : []),
+        ...(portAsks ? ([['smtpd_tls_ask_ccert', 'no']] as [string, string][]) : []),
         ...MUA_OVERRIDES,
         ['smtpd_relay_restrictions', ['permit_sasl_authenticated', ...(config.certSubmission ? permits : []), 'reject'].join(', ')],
       ];
