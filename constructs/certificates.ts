@@ -248,7 +248,13 @@ export class ClientIdentity {
 
   /** @internal Findings for a client listed by certificate (an expired one must not stay listed). */
   public _check(): Diagnostic[] {
-    this.checks ??= this.certificatePem === undefined ? [] : checkClientCertificate({ chainPem: this.certificatePem });
+    // Fingerprint matching (permit_tls_clientcerts, check_ccert_access) never checks the purpose, so an MTA may
+    // be listed by its server certificate (Let's Encrypt no longer issues clientAuth): a note, not an error.
+    this.checks ??= this.certificatePem === undefined ? [] : checkClientCertificate({ chainPem: this.certificatePem }).map((d) =>
+      d.rule === PKI_RULES.notClientCert
+        ? { ...d, severity: Severity.WARNING, message: `${d.message} Listed by fingerprint it still relays (Postfix does not check the purpose there), but a SubmissionPort with requireClientCertificate verifies it and refuses it.` }
+        : d,
+    );
     return this.checks;
   }
 

@@ -101,9 +101,9 @@ export interface ClientCertPolicyProps {
    */
   readonly fingerprintDigest?: FingerprintDigest;
   /**
-   * List clients by public-key fingerprint (survives certificate renewal with the same key) instead of
-   * certificate fingerprint.
-   * @default false
+   * List clients by public-key (SPKI) fingerprint, which survives renewal with the same key and matches
+   * raw-public-key clients (Postfix 3.9+); Postfix looks up both kinds. False lists certificate fingerprints.
+   * @default true
    */
   readonly matchPublicKey?: boolean;
   /**
@@ -150,7 +150,7 @@ export class ClientCertPolicy extends Construct {
     const server = PostfixServer.of(this);
     const digest = checked(this, () => oneOf('fingerprintDigest', props.fingerprintDigest ?? FingerprintDigest.SHA256, FingerprintDigest));
     checked(this, () => oneOf('tableType', props.tableType ?? TableType.HASH, TableType));
-    const publicKey = props.matchPublicKey ?? false;
+    const publicKey = props.matchPublicKey ?? true;
     const caPems = (prop: string, pems: readonly string[]): string[] =>
       pems.map((pem, i) => publicPem(this, `${prop}[${i}]`, pem, `pass CA certificates only in ${prop}`));
     const deployTimeCaFile = caPems('trustedCaPems', props.trustedCaPems ?? []);

@@ -359,7 +359,10 @@ function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
     const intermediates = cc.verifyDepth + 1;
     out.push(warning('verify-depth-counts-intermediates', `verifyDepth ${cc.verifyDepth} accepts client chains with up to ${intermediates} intermediate CAs: Postfix passes ${intermediates} to OpenSSL, which counts only the intermediates between the client certificate and the root. No verifyDepth refuses a certificate issued through an intermediate: to accept only certain clients, list them by fingerprint (relayClients)`));
   }
-  if (cc.fingerprintDigest === 'md5' || cc.fingerprintDigest === 'sha1') {
+  const byFingerprint = cc.relayClientCerts !== undefined || cc.ccertAccess !== undefined;
+  if (cc.fingerprintDigest === 'md5' && byFingerprint) {
+    out.push(error('md5-fingerprint-relay', 'fingerprintDigest md5 with relayClients or accessRules: MD5 collisions can be computed, so a forged certificate could match a listed fingerprint and relay. Use FingerprintDigest.SHA256'));
+  } else if (cc.fingerprintDigest === 'md5' || cc.fingerprintDigest === 'sha1') {
     out.push(warning('weak-fingerprint-digest', `fingerprintDigest ${cc.fingerprintDigest} is weak against collisions: use sha256`));
   }
 }

@@ -368,10 +368,10 @@ export const PROP_CASES: readonly PropCase[] = [
   },
   { construct: 'ClientCertPolicy', prop: 'verifyDepth', variant: '2', parts: () => ({ clientCerts: { verifyDepth: 2 } }), main: ['smtpd_tls_ccert_verifydepth = 2'], warnings: ['verify-depth-counts-intermediates'] },
   {
-    construct: 'ClientCertPolicy', prop: 'relayClients', variant: 'by certificate: openssl fingerprint in relay_clientcerts',
+    construct: 'ClientCertPolicy', prop: 'relayClients', variant: 'by certificate: openssl public-key fingerprint in relay_clientcerts',
     parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], relayClients: [clientIdentity(t.client, 'relay.example.net')] } }),
     main: ['smtpd_tls_ask_ccert = yes', 'relay_clientcerts = hash:/etc/postfix/tables/relay_clientcerts', 'smtpd_relay_restrictions = permit_tls_clientcerts, reject_unauth_destination'],
-    files: (files, t) => expect(relayTable(files)).toBe(`${opensslCertFingerprint(t.client.certPath)} relay.example.net\n`),
+    files: (files, t) => expect(relayTable(files)).toBe(`${opensslPublicKeyFingerprint(t.client.certPath)} relay.example.net\n`),
   },
   {
     construct: 'ClientCertPolicy', prop: 'permitAllClientCertificates', variant: 'one dedicated CA',
@@ -395,24 +395,28 @@ export const PROP_CASES: readonly PropCase[] = [
     main: ['smtpd_tls_ask_ccert = yes', 'smtpd_relay_restrictions = check_ccert_access hash:/etc/postfix/tables/ccert_access, reject_unauth_destination'],
     files: (files, t) =>
       expect(fileAt(files, '/etc/postfix/tables/ccert_access').content).toBe(
-        `${opensslCertFingerprint(t.client.certPath)} OK\n${opensslCertFingerprint(t.client2.certPath)} REJECT not welcome\n`,
+        `${opensslPublicKeyFingerprint(t.client.certPath)} OK\n${opensslPublicKeyFingerprint(t.client2.certPath)} REJECT not welcome\n`,
       ),
   },
   {
     construct: 'ClientCertPolicy', prop: 'fingerprintDigest', variant: 'SHA512: parameter and table keys',
     parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], fingerprintDigest: FingerprintDigest.SHA512, relayClients: [clientIdentity(t.client, 'relay')] } }),
     main: ['smtpd_tls_fingerprint_digest = sha512'],
-    files: (files, t) => expect(relayTable(files)).toBe(`${opensslCertFingerprint(t.client.certPath, 'sha512')} relay\n`),
+    files: (files, t) => expect(relayTable(files)).toBe(`${opensslPublicKeyFingerprint(t.client.certPath, 'sha512')} relay\n`),
   },
   {
-    construct: 'ClientCertPolicy', prop: 'fingerprintDigest', variant: 'MD5 warns',
-    parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], fingerprintDigest: FingerprintDigest.MD5, relayClients: [clientIdentity(t.client, 'relay')] } }),
+    construct: 'ClientCertPolicy', prop: 'fingerprintDigest', variant: 'MD5 without a fingerprint access mode warns',
+    parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], fingerprintDigest: FingerprintDigest.MD5, permitAllClientCertificates: true } }),
     main: ['smtpd_tls_fingerprint_digest = md5'], warnings: ['weak-fingerprint-digest'],
-    files: (files, t) => expect(relayTable(files)).toBe(`${opensslCertFingerprint(t.client.certPath, 'md5')} relay\n`),
+  },
+  {
+    construct: 'ClientCertPolicy', prop: 'matchPublicKey', variant: 'false: certificate fingerprint as openssl computes it',
+    parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], matchPublicKey: false, relayClients: [clientIdentity(t.client, 'relay')] } }),
+    files: (files, t) => expect(relayTable(files)).toBe(`${opensslCertFingerprint(t.client.certPath)} relay\n`),
   },
   { construct: 'ClientCertPolicy', prop: 'fingerprintDigest', variant: 'default sha256', parts: () => ({ clientCerts: {} }), main: ['smtpd_tls_fingerprint_digest = sha256'] },
   {
-    construct: 'ClientCertPolicy', prop: 'matchPublicKey', variant: 'true: public-key fingerprint as openssl computes it',
+    construct: 'ClientCertPolicy', prop: 'matchPublicKey', variant: 'default true: public-key fingerprint as openssl computes it',
     parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], matchPublicKey: true, relayClients: [clientIdentity(t.client, 'relay')] } }),
     files: (files, t) => {
       expect(relayTable(files)).toBe(`${opensslPublicKeyFingerprint(t.client.certPath)} relay\n`);

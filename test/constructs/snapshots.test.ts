@@ -7,7 +7,7 @@
 import { Testing } from 'cdktf';
 import { tmpdir } from 'node:os';
 import { PostfixServer } from '../../index';
-import { buildServer, mainCfLines, newStack, opensslCertFingerprint, useTestPki } from '../helpers/fixtures';
+import { buildServer, mainCfLines, newStack, opensslCertFingerprint, opensslPublicKeyFingerprint, useTestPki } from '../helpers/fixtures';
 import { describeIfPostconf, postconfCheck } from '../helpers/postconf';
 import { SNAPSHOT_CASES as CASES, SnapshotCase } from './snapshot-cases';
 
@@ -26,7 +26,8 @@ function render(c: SnapshotCase): { server: PostfixServer; mainCf: string; maste
 let runSpecific: string[] = [];
 beforeAll(() => {
   const t = pki();
-  runSpecific = [tmpdir(), t.dir, ...[t.client, t.client2, t.clientCa, t.serverEcdsa, t.serverRsa].map((c) => opensslCertFingerprint(c.certPath))];
+  const certs = [t.client, t.client2, t.clientCa, t.serverEcdsa, t.serverRsa];
+  runSpecific = [tmpdir(), t.dir, ...certs.map((c) => opensslCertFingerprint(c.certPath)), ...certs.map((c) => opensslPublicKeyFingerprint(c.certPath))];
 });
 
 describe('rendered main.cf and master.cf of representative configurations', () => {

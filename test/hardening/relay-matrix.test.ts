@@ -154,6 +154,8 @@ describeWithDocker('relay safety matrix (live Postfix)', () => {
       new TlsServer(fp, 'Tls', { certificates, securityLevel: SecurityLevel.MAY });
       new ClientCertPolicy(fp, 'ClientCerts', {
         trustedCaFiles: [clientCa.certPath],
+        // Port 25 relays by fingerprint too; without this only the certificate-requiring port would ask.
+        askForCertificates: true,
         relayClients: [ClientIdentity.fromCertificateFile(clients.listed.files.certPath, 'listed.client.test'), byFingerprint('expiredListed'), byFingerprint('strangerListed')],
       });
       new SubmissionPort(fp, 'Required', { mode: SubmissionMode.STARTTLS, port: FP.submission, listenAddress: LOOPBACK, saslAuthentication: false, requireClientCertificate: true });

@@ -8,6 +8,7 @@ import type { ConnectionOptions } from 'node:tls';
 import {
   ClientCertPolicy,
   ClientIdentity,
+  SaslBackend,
   SecurityLevel,
   ServerCertificate,
   SubmissionMode,
@@ -24,6 +25,9 @@ const ASK = { name: 'pfit-ccert-ask', smtp: 22025, submission: 22587, host: 'ask
 const ALL = { name: 'pfit-ccert-all', smtp: 22125, host: 'all.ccert.test' };
 const DEPTH1 = { name: 'pfit-ccert-depth1', smtp: 22225, host: 'depth1.ccert.test' };
 const REQUIRE = { name: 'pfit-ccert-require', smtp: 22325, host: 'require.ccert.test' };
+/** The dedicated-relay-port layout: certificates asked for (and used) only on the relay port. */
+const DEDICATED = { name: 'pfit-ccert-dedicated', smtp: 22425, relay: 22487, host: 'dedicated.ccert.test' };
+const MUA_PORT = 22589;
 const LOCAL = 'root@localhost';
 const REMOTE = 'someone@relay.invalid';
 const REJECT_TEXT = 'certificate withdrawn by the integration test';
@@ -78,7 +82,7 @@ describeWithDocker('client certificates (live Postfix)', () => {
   beforeAll(async () => {
     const pki = new TestPki(`${tmp.path}/pki`);
     await pki.root('ccert-server-root');
-    const serverCert = await pki.server('ccert-server', 'ccert-server-root', [ASK.host, ALL.host, DEPTH1.host, REQUIRE.host], 'ecdsa');
+    const serverCert = await pki.server('ccert-server', 'ccert-server-root', [ASK.host, ALL.host, DEPTH1.host, REQUIRE.host, DEDICATED.host], 'ecdsa');
     trustedCa = await pki.root('ccert-cafile-ca');
     capathCa = await pki.root('ccert-capath-ca');
     dedicatedCa = await pki.root('ccert-dedicated-ca');
@@ -105,9 +109,11 @@ describeWithDocker('client certificates (live Postfix)', () => {
     const certificates = (): ServerCertificate[] => [ServerCertificate.fromFiles({ chainFile: serverCert.chainPath, keyFile: serverCert.keyPath })];
 
     await live.start('ccert', (stack, image) => {
-      const ask = testServer(stack, 'ask', { hostname: ASK.host, port: ASK.smtp });
+      const ask = testServer(stack, 'ask', { hostname: ASK.host, port: ASK.smtp, sasl: SaslBackend.cyrusSasldb(tmp.file('credentials', `user pw-${Date.now()}\n`)) });
       new TlsServer(ask, 'Tls', { certificates: certificates(), securityLevel: SecurityLevel.MAY, logLevel: 1 });
       new ClientCertPolicy(ask, 'ClientCerts', {
+        // Port 25 asks too; by default only the certificate-requiring submission port would.
+        askForCertificates: true,
         trustedCaFiles: [trustedCa.certPath],
         capathCaFiles: [capathCa.certPath],
         relayClients: [ClientIdentity.fromCertificateFile(c.listed.files.certPath, 'listed.client.test')],
@@ -123,7 +129,18 @@ describeWithDocker('client certificates (live Postfix)', () => {
         saslAuthentication: false,
         requireClientCertificate: true,
       });
+      new SubmissionPort(ask, 'MuaSubmission', { port: MUA_PORT, listenAddress: LOOPBACK });
       testContainer(stack, ask, image, ASK.name);
+
+      const dedicated = testServer(stack, 'dedicated', { hostname: DEDICATED.host, port: DEDICATED.smtp });
+      new TlsServer(dedicated, 'Tls', { certificates: certificates() });
+      // No askForCertificates: the certificate-requiring port makes port 25 stop asking by default.
+      new ClientCertPolicy(dedicated, 'ClientCerts', {
+        trustedCaFiles: [trustedCa.certPath],
+        relayClients: [ClientIdentity.fromCertificateFile(c.listed.files.certPath, 'listed.client.test')],
+      });
+      new SubmissionPort(dedicated, 'Relay', { port: DEDICATED.relay, listenAddress: LOOPBACK, saslAuthentication: false, requireClientCertificate: true });
+      testContainer(stack, dedicated, image, DEDICATED.name);
 
       for (const [spec, id, depth] of [[ALL, 'all', 2], [DEPTH1, 'depth1', 1]] as const) {
         const server = testServer(stack, id, { hostname: spec.host, port: spec.smtp });
@@ -167,6 +184,25 @@ describeWithDocker('client certificates (live Postfix)', () => {
     }
     // "Anonymous": the server saw no client certificate, and still took the mail.
     expect(await since(/Anonymous TLS connection established/)).toMatch(/Anonymous TLS connection established from localhost\[127\.0\.0\.1\]/);
+  });
+
+  test('the MUA submission port of a server whose port 25 asks sends no certificate request', async () => {
+    const mua = await sClient(MUA_PORT);
+    expect(mua.handshake).toBe(true);
+    expect(mua.output).not.toContain('Acceptable client certificate CA names');
+    expect((await sClient(ASK.smtp)).output).toContain('Acceptable client certificate CA names');
+  });
+
+  test('dedicated relay port: only it asks for certificates; the listed client relays there and not on port 25', async () => {
+    const port25 = await sClient(DEDICATED.smtp);
+    expect(port25.handshake).toBe(true);
+    expect(port25.output).not.toContain('Acceptable client certificate CA names');
+    const relayPort = await sClient(DEDICATED.relay);
+    expect(relayPort.output).toMatch(/Acceptable client certificate CA names\n.*ccert-cafile-ca test CA/);
+    expect((await rcptOverTls(DEDICATED.relay, REMOTE, c.listed)).rcpt.code).toBe(250);
+    const onPort25 = await rcptOverTls(DEDICATED.smtp, REMOTE, c.listed);
+    expect(onPort25.rcpt.code).toBe(554);
+    expect(onPort25.rcpt.text).toContain('Relay access denied');
   });
 
   test('permit_tls_clientcerts: the listed fingerprint may relay, an unlisted certificate of the same CA gets "Relay access denied"', async () => {

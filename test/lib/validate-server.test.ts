@@ -86,7 +86,8 @@ const CASES: readonly RuleCase[] = [
   { rule: 'capath-inside-chroot', severity: W, mutation: 'a CApath read by a chrooted smtpd', spec: clientCerts({ caPath: '/etc/postfix/tls/capath' }, { chrootSmtpd: true }), shows: ['/etc/postfix/tls/capath', '/var/spool/postfix/etc/postfix/tls/capath'], fix: 'chroot: false' },
   { rule: 'verify-depth-counts-intermediates', severity: W, mutation: 'verifyDepth 1', spec: clientCerts({ verifyDepth: 1 }), shows: ['verifyDepth 1', 'up to 2 intermediate CAs'], fix: 'list them by fingerprint' },
   { rule: 'append-default-ca', severity: W, mutation: 'appendDefaultCa for client certificates', spec: clientCerts({ appendDefaultCa: true }), shows: ['appendDefaultCa'], fix: 'dedicated CA' },
-  { rule: 'weak-fingerprint-digest', severity: W, mutation: 'fingerprintDigest md5', spec: clientCerts({ fingerprintDigest: 'md5' }), shows: ['fingerprintDigest md5'], fix: 'use sha256' },
+  { rule: 'weak-fingerprint-digest', severity: W, mutation: 'fingerprintDigest sha1', spec: clientCerts({ fingerprintDigest: 'sha1' }), shows: ['fingerprintDigest sha1'], fix: 'use sha256' },
+  { rule: 'md5-fingerprint-relay', severity: E, mutation: 'fingerprintDigest md5 with relay_clientcerts', spec: clientCerts({ fingerprintDigest: 'md5' }), shows: ['fingerprintDigest md5'], fix: 'FingerprintDigest.SHA256' },
   // --- smtp client ----------------------------------------------------------------------------------------------
   { rule: 'smtp-tls-none', severity: W, mutation: 'SmtpClientTls securityLevel none', spec: smtpClient({ securityLevel: 'none' }), shows: ['securityLevel NONE', 'plain text'], fix: 'use SecurityLevel MAY' },
   { rule: 'smtp-verify-without-ca', severity: E, mutation: 'SmtpClientTls securityLevel verify without a CA', spec: smtpClient({ securityLevel: 'verify' }), shows: ['securityLevel VERIFY', 'no CA is trusted'], fix: 'set trustedCaFiles or trustedCaPems' },
