@@ -234,9 +234,38 @@ const MUA_OVERRIDES: readonly MasterOverride[] = [
   { name: 'milter_macro_daemon_name', value: 'ORIGINATING' },
 ];
 
-function submissionService(spec: ServerSpec, s: SubmissionSpec, certPermits: readonly string[]): MasterService {
+/**
+ * Binds authenticated senders to their logins. reject_authenticated_sender_login_mismatch, not
+ * reject_sender_login_mismatch: the latter also refuses clients without a SASL login whose MAIL FROM has an
+ * owner, i.e. the certificate clients a port with requireClientCertificate admits (postconf(5)).
+ */
+function senderBinding(name: string, s: SubmissionSpec): { overrides: MasterOverride[]; tables: LookupTable[] } {
+  if (!s.senderLogins) return { overrides: [], tables: [] };
+  // Per service, not in main.cf: each SubmissionPort has its own binding (or none).
+  const table = lookupTable(`sender_logins_${name.replace(/[^A-Za-z0-9.-]/g, '_')}`, 'hash', s.senderLogins);
+  return {
+    overrides: [{ name: 'smtpd_sender_login_maps', value: table.reference }, { name: 'smtpd_sender_restrictions', value: 'reject_authenticated_sender_login_mismatch' }],
+    tables: [table],
+  };
+}
+
+/**
+ * smtpd_client_auth_rate_limit, counted by anvil per client address and service. Its exceptions default to
+ * $mynetworks, which without trustedNetworks is Postfix's computed default (127.0.0.0/8 and the host's own
+ * addresses, all of the host network's with hostNetwork): clients the library never trusted would go unlimited.
+ */
+function authRateOverrides(spec: ServerSpec, s: SubmissionSpec): MasterOverride[] {
+  if (!s.saslAuth || !s.authRateLimit) return [];
+  return [
+    { name: 'smtpd_client_auth_rate_limit', value: integer('AUTH rate limit', s.authRateLimit, 0, 1000000) },
+    { name: 'smtpd_client_event_limit_exceptions', value: spec.trustedNetworks.length > 0 ? reference('mynetworks') : '' },
+  ];
+}
+
+function submissionService(spec: ServerSpec, s: SubmissionSpec, certPermits: readonly string[]): { service: MasterService; tables: LookupTable[] } {
   const wrapper = s.mode === 'wrapper';
   const standardName = wrapper ? 'submissions' : 'submission';
+  const name = listenerName(standardName, wrapper ? 465 : 587, s.port, s.listenAddress);
   const overrides: MasterOverride[] = [
     { name: 'syslog_name', value: `postfix/${standardName}` },
     { name: 'smtpd_tls_security_level', value: 'encrypt' },
@@ -244,6 +273,7 @@ function submissionService(spec: ServerSpec, s: SubmissionSpec, certPermits: rea
   if (wrapper) overrides.push({ name: 'smtpd_tls_wrappermode', value: 'yes' });
   if (spec.tls) overrides.push(...profileOverrides(spec.tls.profile));
   if (s.saslAuth) overrides.push({ name: 'smtpd_sasl_auth_enable', value: 'yes' });
+  overrides.push(...authRateOverrides(spec, s));
   if (s.requireClientCert) {
     overrides.push({ name: 'smtpd_tls_ask_ccert', value: 'yes' }, { name: 'smtpd_tls_req_ccert', value: 'yes' });
   } else {
@@ -252,19 +282,17 @@ function submissionService(spec: ServerSpec, s: SubmissionSpec, certPermits: rea
     if (spec.clientCerts?.require) overrides.push({ name: 'smtpd_tls_req_ccert', value: 'no' });
   }
   const permits = [...(s.saslAuth ? ['permit_sasl_authenticated'] : []), ...(s.requireClientCert ? certPermits : [])];
+  const binding = senderBinding(name, s);
   // As upstream's and Debian's master.cf: the MX's checks of strangers do not apply to authenticated
   // users, recipients are not checked against local tables, and milters see ORIGINATING mail.
   overrides.push(
-    ...MUA_OVERRIDES,
+    ...MUA_OVERRIDES.filter((o) => !binding.overrides.some((b) => b.name === o.name)),
+    ...binding.overrides,
     restrictionOverride('smtpd_relay_restrictions', [...permits, 'reject']),
   );
   return {
-    name: listenerName(standardName, wrapper ? 465 : 587, s.port, s.listenAddress),
-    type: 'inet',
-    private: false,
-    chroot: spec.chrootSmtpd,
-    command: 'smtpd',
-    overrides,
+    service: { name, type: 'inet', private: false, chroot: spec.chrootSmtpd, command: 'smtpd', overrides },
+    tables: binding.tables,
   };
 }
 
@@ -348,13 +376,18 @@ export function renderServer(spec: ServerSpec): RenderedServer {
       command: 'smtpd',
     });
   }
-  for (const submission of spec.submissions) smtpServices.push(submissionService(spec, submission, clientCerts.permits));
+  const submissionTables: LookupTable[] = [];
+  for (const submission of spec.submissions) {
+    const { service, tables } = submissionService(spec, submission, clientCerts.permits);
+    smtpServices.push(service);
+    submissionTables.push(...tables);
+  }
 
   const header = `Rendered by postfix-tls-cdktf for server ${spec.id}; do not edit by hand.`;
   return {
     mainCf: renderMainCf(header, sections),
     masterCf: renderMasterCf(header, [...smtpServices, ...internalServices(spec.chrootSmtpd)]),
-    tables: [...clientCerts.tables, ...smtpClient.tables].flatMap((t) => (t.file ? [t.file] : [])),
+    tables: [...clientCerts.tables, ...smtpClient.tables, ...submissionTables].flatMap((t) => (t.file ? [t.file] : [])),
     warnings: diagnostics,
   };
 }

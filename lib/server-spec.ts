@@ -137,6 +137,10 @@ export interface SubmissionSpec {
   readonly mode: 'starttls' | 'wrapper';
   readonly saslAuth: boolean;
   readonly requireClientCert: boolean;
+  /** `smtpd_sender_login_maps` entries (address or `@domain` -> comma-separated logins) binding senders to logins. */
+  readonly senderLogins?: readonly TableEntry[];
+  /** `smtpd_client_auth_rate_limit`: AUTH commands per client address per `anvil_rate_time_unit`; 0 or unset: none. */
+  readonly authRateLimit?: number;
 }
 
 /** Where the main SMTP (MX) service listens; absent when the server has no port-25 style service. */

@@ -57,6 +57,8 @@ export const MANAGED_PARAMETERS: Readonly<Record<string, string>> = {
   default_process_limit: 'PostfixServer processLimit',
   max_use: 'PostfixServer maxUse',
   smtpd_client_connection_count_limit: 'PostfixServer clientConnectionLimit',
+  smtpd_client_auth_rate_limit: 'SubmissionPort authRateLimit',
+  smtpd_sender_login_maps: 'SubmissionPort senderLogins',
   tls_medium_cipherlist: 'TlsServer profile / excludeCiphers',
   tls_append_default_CA: 'ClientCertPolicy appendDefaultCa',
   smtpd_sasl_type: 'PostfixServer sasl',

@@ -70,6 +70,28 @@ const CONSTRUCTION_ERRORS: ErrorCase[] = [
     name: 'useTls together with securityLevel', parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa)], useTls: true, securityLevel: SecurityLevel.MAY } }),
     path: '[stack/mx/Tls]', value: 'useTls/enforceTls', fix: 'keep securityLevel only',
   },
+  { name: 'senderLogins empty', parts: () => ({ submissions: [{ senderLogins: {} }] }), path: '[stack/mx/Submission0]', value: 'senderLogins is empty', fix: 'list each login with its addresses' },
+  { name: 'senderLogins login without addresses', parts: () => ({ submissions: [{ senderLogins: { alice: [] } }] }), path: '[stack/mx/Submission0]', value: 'senderLogins login "alice" has no sender address', fix: 'give at least one' },
+  {
+    name: 'senderLogins address listed twice (case folded)', parts: () => ({ submissions: [{ senderLogins: { alice: ['alice@example.com', 'Alice@Example.com'] } }] }),
+    path: '[stack/mx/Submission0]', value: '"alice@example.com" twice', fix: 'remove one',
+  },
+  { name: 'senderLogins address without a domain', parts: () => ({ submissions: [{ senderLogins: { alice: ['alice'] } }] }), path: '[stack/mx/Submission0]', value: 'senderLogins address of alice "alice"', fix: 'not an address local@domain' },
+  { name: 'senderLogins @domain that is no host name', parts: () => ({ submissions: [{ senderLogins: { alice: ['@localhost'] } }] }), path: '[stack/mx/Submission0]', value: '"localhost"', fix: 'not a fully qualified host name' },
+  { name: 'senderLogins login that is a list', parts: () => ({ submissions: [{ senderLogins: { 'alice,bob': ['alice@example.com'] } }] }), path: '[stack/mx/Submission0]', value: 'senderLogins login "alice,bob"', fix: 'without spaces or commas' },
+  {
+    name: 'senderLogins logins that differ only in case', parts: () => ({ submissions: [{ senderLogins: { alice: ['a@example.com'], Alice: ['b@example.com'] } }] }),
+    path: '[stack/mx/Submission0]', value: '"alice" and "Alice"', fix: 'merge them',
+  },
+  {
+    name: 'senderLogins without SASL', parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], permitAllClientCertificates: true }, submissions: [{ saslAuthentication: false, requireClientCertificate: true, senderLogins: { alice: ['alice@example.com'] } }] }),
+    path: '[stack/mx/Submission0]', value: 'saslAuthentication is false', fix: 'remove senderLogins, or enable saslAuthentication',
+  },
+  { name: 'authRateLimit negative', parts: () => ({ submissions: [{ authRateLimit: -1 }] }), path: '[stack/mx/Submission0]', value: 'authRateLimit -1', fix: 'from 0 to 1000000' },
+  {
+    name: 'authRateLimit without SASL', parts: (t) => ({ clientCerts: { trustedCaFiles: [t.clientCa.certPath], permitAllClientCertificates: true }, submissions: [{ saslAuthentication: false, requireClientCertificate: true, authRateLimit: 10 }] }),
+    path: '[stack/mx/Submission0]', value: 'authRateLimit applies to SASL logins', fix: 'remove authRateLimit',
+  },
   { name: 'SubmissionPort authOnly false', parts: () => ({ submissions: [{ authOnly: false }] }), path: '[stack/mx/Submission0]', value: 'authOnly false', fix: 'Remove authOnly' },
   { name: 'verifyDepth 0', parts: () => ({ clientCerts: { verifyDepth: 0 } }), path: '[stack/mx/ClientCerts]', value: 'verifyDepth 0', fix: 'from 1 to 100' },
   {

@@ -497,6 +497,40 @@ export const PROP_CASES: readonly PropCase[] = [
     }],
   },
 
+  {
+    construct: 'SubmissionPort', prop: 'senderLogins', variant: 'addresses and a domain, a shared address: a hash table of address -> logins, per service',
+    parts: () => ({ submissions: [{ senderLogins: { alice: ['Alice@Example.com', 'info@example.com'], bob: ['info@example.com', '@example.net'] } }, { mode: SubmissionMode.WRAPPER }] }),
+    master: [
+      { service: 'submission', overrides: { smtpd_sender_login_maps: 'hash:/etc/postfix/tables/sender_logins_submission', smtpd_sender_restrictions: 'reject_authenticated_sender_login_mismatch' } },
+      { service: 'submissions', absentOverrides: ['smtpd_sender_login_maps', 'smtpd_sender_restrictions'] },
+    ],
+    absent: ['smtpd_sender_login_maps', 'smtpd_sender_restrictions'],
+    files: (files) => expect(fileAt(files, '/etc/postfix/tables/sender_logins_submission').content).toBe('@example.net bob\nalice@example.com alice\ninfo@example.com alice,bob\n'),
+  },
+  {
+    construct: 'SubmissionPort', prop: 'senderLogins', variant: 'default: no binding, no table',
+    parts: () => ({ submissions: [{}] }),
+    master: [{ service: 'submission', absentOverrides: ['smtpd_sender_login_maps'] }],
+    files: (files) => expect(files.filter((f) => f.containerPath.startsWith('/etc/postfix/tables/sender_logins'))).toEqual([]),
+  },
+  {
+    construct: 'SubmissionPort', prop: 'authRateLimit', variant: 'default 30, no client exempt without trustedNetworks',
+    parts: () => ({ submissions: [{}] }),
+    master: [{ service: 'submission', overrides: { smtpd_client_auth_rate_limit: '30' } }, { service: 'smtp', absentOverrides: ['smtpd_client_auth_rate_limit'] }],
+    absent: ['smtpd_client_auth_rate_limit', 'smtpd_client_event_limit_exceptions'],
+    files: (files) => expect(fileAt(files, '/etc/postfix/master.cf').content).toContain('-o { smtpd_client_event_limit_exceptions = }'),
+  },
+  {
+    construct: 'SubmissionPort', prop: 'authRateLimit', variant: '5, with trustedNetworks exempt',
+    parts: () => ({ server: { trustedNetworks: ['192.0.2.0/24'] }, submissions: [{ authRateLimit: 5 }] }),
+    master: [{ service: 'submission', overrides: { smtpd_client_auth_rate_limit: '5', smtpd_client_event_limit_exceptions: '$mynetworks' } }],
+  },
+  {
+    construct: 'SubmissionPort', prop: 'authRateLimit', variant: '0: no limit, nothing rendered',
+    parts: () => ({ submissions: [{ authRateLimit: 0 }] }),
+    master: [{ service: 'submission', absentOverrides: ['smtpd_client_auth_rate_limit', 'smtpd_client_event_limit_exceptions'] }],
+  },
+
   // ---- SmtpClientTls ----
   { construct: 'SmtpClientTls', prop: 'securityLevel', variant: 'MAY (default)', parts: () => ({ smtpClient: {} }), main: ['smtp_tls_security_level = may', 'smtp_tls_loglevel = 1'], absent: ['smtp_tls_mandatory_protocols', 'smtp_tls_CAfile', 'smtp_dns_support_level'] },
   { construct: 'SmtpClientTls', prop: 'securityLevel', variant: 'ENCRYPT: the profile floor for mandatory TLS', parts: () => ({ smtpClient: { securityLevel: SmtpClientSecurityLevel.ENCRYPT } }), main: ['smtp_tls_security_level = encrypt', 'smtp_tls_mandatory_protocols = >=TLSv1.2'] },

@@ -252,6 +252,9 @@ export function expectedFor(config: Config): Expected {
         ['syslog_name', 'postfix/submission'],
         ['smtpd_tls_security_level', 'encrypt'],
         ['smtpd_sasl_auth_enable', 'yes'],
+        // SubmissionPort authRateLimit's default; only trustedNetworks are exempt.
+        ['smtpd_client_auth_rate_limit', '30'],
+        ['smtpd_client_event_limit_exceptions', config.trustedNetworks.length > 0 ? '$mynetworks' : ''],
         ...(config.certSubmission ? ([['smtpd_tls_ask_ccert', 'yes'], ['smtpd_tls_req_ccert', 'yes']] as [string, string][]) : []),
         ...(portAsks ? ([['smtpd_tls_ask_ccert', 'no']] as [string, string][]) : []),
         ...MUA_OVERRIDES,
@@ -274,7 +277,7 @@ export function restrictionTokens(value: string): string[] {
 
 /** References the library itself writes; any other `$` in a value would be expanded by Postfix. */
 const ALLOWED_MAIN_EXPANSIONS: Readonly<Record<string, readonly string[]>> = { mydestination: ['$myhostname'] };
-const ALLOWED_OVERRIDE_EXPANSIONS: Readonly<Record<string, readonly string[]>> = { syslog_name: ['$service_name'] };
+const ALLOWED_OVERRIDE_EXPANSIONS: Readonly<Record<string, readonly string[]>> = { syslog_name: ['$service_name'], smtpd_client_event_limit_exceptions: ['$mynetworks'] };
 
 function describeMap(map: ReadonlyMap<string, string>): string {
   return JSON.stringify(Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), null, 1);
