@@ -15,7 +15,7 @@
  * certificate of the test client CA; a certificate of a CA no configuration trusts; a failed AUTH (after
  * STARTTLS when offered). The intent each probe is judged against comes from the props, not from the rendered
  * files: a trusted network covering SOURCE grants relay on the SMTP service; permitAllClientCertificates with
- * the test client CA trusted grants it to that CA's certificates on the SMTP service and on submission ports
+ * the test client CA trusted grants it to that CA's certificates on the SMTP service (when it asks) and on submission ports
  * with requireClientCertificate. Nothing else grants relay to these clients.
  */
 import { TerraformStack } from 'cdktf';
@@ -65,6 +65,11 @@ interface Intent {
   readonly permitsClientCa: boolean;
   /** Per submission port, in order: whether its relay restrictions carry the certificate permits. */
   readonly certSubmissions: readonly boolean[];
+  /**
+   * Whether port 25 asks for certificates: askForCertificates as given, else when an access mode is set and no
+   * submission port requires certificates (the dedicated-port layout asks only there).
+   */
+  readonly smtpAsks: boolean;
 }
 
 interface OracleConfig {
@@ -127,6 +132,11 @@ function partsIntent(parts: ServerParts, t: TestPki): Intent {
     trustedNetworks: parts.server?.trustedNetworks ?? [],
     permitsClientCa: cc?.permitAllClientCertificates === true && trustsClientCa,
     certSubmissions: (parts.submissions ?? []).map((s) => s.requireClientCertificate === true),
+    smtpAsks:
+      cc?.requireCertificates === true ||
+      (cc?.askForCertificates ??
+        ((cc?.permitAllClientCertificates === true || cc?.relayClients !== undefined || cc?.accessRules !== undefined) &&
+          !(parts.submissions ?? []).some((s) => s.requireClientCertificate === true))),
   };
 }
 
@@ -201,7 +211,7 @@ describeWithDocker('relay oracle: every configuration the suite builds, live, pr
           if (!files) throw new Error(`no server certificate can be issued for host name ${JSON.stringify(config.hostname)}`);
           return buildConfig(stack, config, serverCert(files), { address: LOOPBACK, smtpPort: base, submissionPort: base + 1, additionalParameters: NO_OUTBOUND_DELIVERY });
         },
-        intent: { trustedNetworks: config.trustedNetworks, permitsClientCa: false, certSubmissions: [config.certSubmission] },
+        intent: { trustedNetworks: config.trustedNetworks, permitsClientCa: false, certSubmissions: [config.certSubmission], smtpAsks: false },
       });
     }
     configs = [
@@ -234,7 +244,7 @@ describeWithDocker('relay oracle: every configuration the suite builds, live, pr
 
   function intended(intent: Intent, submission: number | undefined, probe: ProbeName): boolean {
     const clientCaCertificate = probe === 'unlisted certificate' && intent.permitsClientCa;
-    if (submission === undefined) return intent.trustedNetworks.some((n) => covers(n, SOURCE)) || clientCaCertificate;
+    if (submission === undefined) return intent.trustedNetworks.some((n) => covers(n, SOURCE)) || (clientCaCertificate && intent.smtpAsks);
     return clientCaCertificate && intent.certSubmissions[submission] === true;
   }
 
