@@ -152,6 +152,9 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
     out.push(error('tls-required-on-public-mx',
       `securityLevel 'encrypt' on the public MX service (port ${spec.smtp?.port}): RFC 3207 section 4 forbids requiring TLS on a publicly referenced MX, so mail from servers without TLS would bounce. Use SecurityLevel.MAY, or declare the server non-public with publicMx: false`));
   }
+  if (mx && spec.publicMx && tls.securityLevel === 'none') {
+    out.push(warning('public-mx-without-tls', `securityLevel 'none' on the public MX (port ${spec.smtp?.port}): STARTTLS is not offered, so every sender delivers in plain text where Postfix's default (may) would have encrypted. Use SecurityLevel.MAY, or publicMx: false for a server only trusted clients reach`));
+  }
   if (tls.obsoleteForm) {
     out.push(warning('obsolete-parameter', `${tls.obsoleteForm} is obsolete (Postfix 3.9+ warns about it); rendered as smtpd_tls_security_level = ${tls.securityLevel}. Set securityLevel instead`));
   }
@@ -166,6 +169,9 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
       if (!TLS_PROFILES[name].allowsAnonymous) {
         out.push(error('certificateless-profile', `certificateless needs anonymous (aNULL) ciphers, which ${prop} '${name}' excludes: use TlsProfile.POSTFIX_DEFAULT for ${prop}`));
       }
+    }
+    if (spec.submissions.length > 0) {
+      out.push(warning('certificateless-submission', `certificateless with submission port(s) ${spec.submissions.map((s) => s.port).join(', ')}: anonymous TLS lets a man in the middle read every SASL password, and mail clients (which verify the server) refuse it. Give the server a certificate for its submission ports`));
     }
     if (tls.minimumProtocol === 'TLSv1.3') {
       out.push(error('certificateless-tls13', 'certificateless needs TLS 1.2 or lower (TLS 1.3 has no anonymous ciphers): lower minimumProtocol'));

@@ -175,7 +175,7 @@ export const PROP_CASES: readonly PropCase[] = [
     main: ['smtpd_tls_cert_file = none', 'smtpd_tls_security_level = may'],
     absent: ['smtpd_tls_chain_files'],
   },
-  { construct: 'TlsServer', prop: 'securityLevel', variant: 'NONE', parts: () => ({ tls: { securityLevel: SecurityLevel.NONE } }), main: ['smtpd_tls_security_level = none'] },
+  { construct: 'TlsServer', prop: 'securityLevel', variant: 'NONE', parts: () => ({ tls: { securityLevel: SecurityLevel.NONE } }), main: ['smtpd_tls_security_level = none'], warnings: ['public-mx-without-tls'] },
   { construct: 'TlsServer', prop: 'securityLevel', variant: 'default MAY', parts: (t) => ({ tls: { certificates: ecdsa(t) } }), main: ['smtpd_tls_security_level = may'] },
   {
     construct: 'TlsServer', prop: 'securityLevel', variant: 'ENCRYPT (non-public)',
@@ -187,7 +187,7 @@ export const PROP_CASES: readonly PropCase[] = [
   },
   {
     construct: 'TlsServer', prop: 'useTls', variant: 'false -> none, with a warning', parts: (t) => ({ tls: { certificates: ecdsa(t), useTls: false } }),
-    main: ['smtpd_tls_security_level = none'], absent: ['smtpd_use_tls'], warnings: ['obsolete-parameter'],
+    main: ['smtpd_tls_security_level = none'], absent: ['smtpd_use_tls'], warnings: ['obsolete-parameter', 'public-mx-without-tls'],
   },
   {
     construct: 'TlsServer', prop: 'enforceTls', variant: 'true -> encrypt, with a warning',
@@ -199,7 +199,7 @@ export const PROP_CASES: readonly PropCase[] = [
     // smtpd_enforce_tls is yes; smtpd_use_tls defaults to no, so `smtpd_enforce_tls = no` alone means none.
     construct: 'TlsServer', prop: 'enforceTls', variant: 'false alone -> none (as Postfix reads it), with a warning',
     parts: (t) => ({ tls: { certificates: ecdsa(t), enforceTls: false } }),
-    main: ['smtpd_tls_security_level = none'], absent: ['smtpd_enforce_tls'], warnings: ['obsolete-parameter'],
+    main: ['smtpd_tls_security_level = none'], absent: ['smtpd_enforce_tls'], warnings: ['obsolete-parameter', 'public-mx-without-tls'],
   },
   { construct: 'TlsServer', prop: 'logLevel', variant: '2', parts: (t) => ({ tls: { certificates: ecdsa(t), logLevel: 2 } }), main: ['smtpd_tls_loglevel = 2'] },
   { construct: 'TlsServer', prop: 'logLevel', variant: '4 warns', parts: (t) => ({ tls: { certificates: ecdsa(t), logLevel: 4 } }), main: ['smtpd_tls_loglevel = 4'], warnings: ['tls-loglevel-verbose'] },

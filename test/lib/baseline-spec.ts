@@ -84,7 +84,7 @@ export function submissions(sub: Partial<SubmissionSpec>, subs: Partial<Submissi
 export function certificatelessSpec(patch: Partial<TlsSpec> = {}, serverPatch: Partial<ServerSpec> = {}): ServerSpec {
   return tls(
     { certificates: [], certificateless: true, profile: 'postfix-default', ...patch },
-    { publicMx: false, clientCerts: undefined, ...serverPatch },
+    { publicMx: false, clientCerts: undefined, submissions: [], ...serverPatch },
   );
 }
 

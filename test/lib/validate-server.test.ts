@@ -44,11 +44,13 @@ const keyed = (rsaBits: number, curve = 'prime256v1'): ServerKeyPairSpec[] => [
 const CASES: readonly RuleCase[] = [
   // --- TLS -------------------------------------------------------------------------------------------------------
   { rule: 'server-without-tls', severity: E, mutation: 'no TlsServer (with submission ports and a ClientCertPolicy)', spec: server({ tls: undefined }), shows: ['has no TlsServer'], fix: 'add one as its child' },
-  { rule: 'client-certs-without-tls', severity: E, mutation: "securityLevel 'none' with a ClientCertPolicy and no submission ports", spec: tls({ securityLevel: 'none' }, { submissions: [] }), shows: ["securityLevel 'none'"], fix: 'enable TLS' },
+  { rule: 'client-certs-without-tls', severity: E, mutation: "securityLevel 'none' with a ClientCertPolicy and no submission ports", spec: tls({ securityLevel: 'none' }, { submissions: [], publicMx: false }), shows: ["securityLevel 'none'"], fix: 'enable TLS' },
   { rule: 'tls-required-on-public-mx', severity: E, mutation: "securityLevel 'encrypt' on the public MX", spec: tls({ securityLevel: 'encrypt' }), shows: ["'encrypt'", 'port 25'], fix: 'publicMx: false' },
   { rule: 'obsolete-parameter', severity: W, mutation: 'the user wrote smtpd_use_tls', spec: tls({ obsoleteForm: 'smtpd_use_tls = yes' }), shows: ['smtpd_use_tls = yes', 'smtpd_tls_security_level = may'], fix: 'Set securityLevel' },
   { rule: 'certificateless-with-certificates', severity: E, mutation: 'certificateless plus certificates', spec: certificatelessSpec({ certificates: DATA.tls!.certificates }), shows: ['certificateless', '2 certificate(s) are given'], fix: 'remove certificateless' },
   { rule: 'certificateless-on-public-mx', severity: E, mutation: 'certificateless on the public MX', spec: certificatelessSpec({}, { publicMx: true }), shows: ['certificateless', 'public MX'], fix: 'publicMx: false' },
+  { rule: 'certificateless-submission', severity: W, mutation: 'certificateless with submission ports', spec: certificatelessSpec({}, { submissions: DATA.submissions }), shows: ['587, 465', 'SASL password'], fix: 'Give the server a certificate' },
+  { rule: 'public-mx-without-tls', severity: W, mutation: "securityLevel 'none' on the public MX", spec: tls({ securityLevel: 'none', certificates: [] }, { clientCerts: undefined, submissions: [] }), shows: ["securityLevel 'none'", 'port 25'], fix: 'SecurityLevel.MAY' },
   { rule: 'certificateless-profile', severity: E, mutation: 'certificateless with the intermediate profile', spec: certificatelessSpec({ profile: 'intermediate' }), shows: ["profile 'intermediate'"], fix: 'POSTFIX_DEFAULT' },
   { rule: 'certificateless-tls13', severity: E, mutation: 'certificateless with minimumProtocol TLSv1.3', spec: certificatelessSpec({ minimumProtocol: 'TLSv1.3' }), shows: ['TLS 1.3'], fix: 'lower minimumProtocol' },
   { rule: 'no-server-certificate', severity: E, mutation: 'no certificates at securityLevel may', spec: tls({ certificates: [] }), shows: ["securityLevel 'may'"], fix: 'certificateless: true' },
@@ -294,7 +296,7 @@ describe('validateServer: rule details', () => {
   });
 
   test('securityLevel none needs no certificate when no submission port needs one', () => {
-    expect(validateServer(tls({ securityLevel: 'none', certificates: [] }, { clientCerts: undefined, submissions: [] }))).toEqual([]);
+    expect(validateServer(tls({ securityLevel: 'none', certificates: [] }, { clientCerts: undefined, submissions: [], publicMx: false }))).toEqual([]);
   });
 
   test('a CA of the system store declared dedicated is accepted for permit_tls_all_clientcerts', () => {
