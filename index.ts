@@ -17,3 +17,4 @@ export type { DeployFile } from './lib/deploy-file';
 export type { RenderedServer, RenderedTable } from './lib/render-server';
 export * from './constructs/local-pki';
 export type { CertificateFiles } from './lib/pki/local-pki';
+export * from './constructs/mail-dns-records';

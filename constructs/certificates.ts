@@ -8,7 +8,7 @@ import { ConfigError, Diagnostic, Severity } from '../lib/diagnostics';
 import { publicKeySpec } from '../lib/pki/certificate-info';
 import type { PublicKeySpec } from '../lib/server-spec';
 import { checkCaCertificate, checkClientCertificate, checkServerCertificate, checkServerHostname, PKI_RULES } from '../lib/pki/check';
-import { certificateFingerprint, publicKeyFingerprint } from '../lib/pki/fingerprint';
+import { certificateFingerprint, publicKeyFingerprint, spkiSha256Hex } from '../lib/pki/fingerprint';
 import { PemBlock, refusePrivateKey, splitPem } from '../lib/pki/pem';
 import { IConstruct } from 'constructs';
 import { privateKeyReference, publicPem } from './pem-props';
@@ -56,6 +56,36 @@ export interface ServerCertificateFilesProps {
   readonly chainFile: string;
   /** PEM file with the unencrypted private key; only its path reaches the deployment, never its content. */
   readonly keyFile: string;
+  /**
+   * A staged DANE rollover: the public key (`PUBLIC KEY` PEM) the certificate will move to, published by
+   * `MailDnsRecords` in TLSA next to the current key. Read at synth; never deployed.
+   * @default - none
+   */
+  readonly nextPublicKeyFile?: string;
+  /**
+   * After a rollover switch: the public key the certificate had before, whose TLSA record stays published
+   * until the rollover is retired. Read at synth; never deployed.
+   * @default - none
+   */
+  readonly previousPublicKeyFile?: string;
+}
+
+/** SHA-256 of a public key file's SubjectPublicKeyInfo, for TLSA records: public keys only. */
+function rolloverKey(prop: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const file = resolve(path);
+  const text = readPem(prop, file);
+  let blocks: PemBlock[] = [];
+  try {
+    blocks = splitPem(text);
+  } catch {
+    // reported below
+  }
+  if (blocks.length !== 1 || blocks[0].label !== 'PUBLIC KEY') {
+    const found = blocks.some((b) => b.kind === 'private-key') ? 'holds a private key' : 'is not one PUBLIC KEY PEM block';
+    throw new ConfigError(`${prop} ${file} ${found}: give the public key only (openssl pkey -pubout)`);
+  }
+  return spkiSha256Hex(text);
 }
 
 /** Props of `ServerCertificate.fromDeployTimePem`. */
@@ -108,7 +138,9 @@ export class ServerCertificate {
     // Only the certificates are kept: chainPem is public and may be shown or fingerprinted.
     const chainPem = combined ? blocks.filter((b) => b.kind === 'certificate').map((b) => b.toPem()).join('') : text;
     const leaf = parseCertificate(`certificate chain ${chainFile}`, chainPem);
-    return new ServerCertificate(algorithmOf(leaf), chainPem, { sourcePath: keyFile }, combined, publicKeySpec(leaf));
+    const certificate = new ServerCertificate(algorithmOf(leaf), chainPem, { sourcePath: keyFile }, combined, publicKeySpec(leaf));
+    certificate._rollover = { next: rolloverKey('nextPublicKeyFile', props.nextPublicKeyFile), previous: rolloverKey('previousPublicKeyFile', props.previousPublicKeyFile) };
+    return certificate;
   }
 
   /**
@@ -139,6 +171,9 @@ export class ServerCertificate {
 
   /** @internal The leaf's key size, when known at synth (DeployTimePki sets it for the keys it makes). */
   public _publicKey?: PublicKeySpec;
+
+  /** @internal SPKI SHA-256 (hex) of a staged next key and of a previous key, for DANE rollovers. */
+  public _rollover: { readonly next?: string; readonly previous?: string } = {};
 
   /**
    * @internal Checks what Postfix needs from the pair: unencrypted key matching the leaf, chain order,

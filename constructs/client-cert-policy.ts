@@ -1,11 +1,9 @@
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { existsSync, readFileSync } from 'node:fs';
-import type { X509Certificate } from 'node:crypto';
 import { DeployFile, TLS_DIRECTORY } from '../lib/deploy-file';
 import type { TableEntry } from '../lib/lookup-table';
 import { hashLinks } from '../lib/pki/subject-hash';
-import { analyseTrust, parseBundle } from '../lib/pki/trust';
+import { analyseTrust } from '../lib/pki/trust';
 import type { ClientCertSpec } from '../lib/server-spec';
 import { ConfigError } from '../lib/diagnostics';
 import { integer, literal, quote, safeText } from '../lib/values';
@@ -14,6 +12,7 @@ import { FingerprintDigest, TableType } from './enums';
 import { checked, constructError, oneOf, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import { publicPem } from './pem-props';
 import { PostfixServer } from './postfix-server';
+import { systemCas } from './system-store';
 
 /** One `check_ccert_access` rule: a client certificate and the access(5) action for it. */
 export interface ClientAccessRule {
@@ -122,15 +121,6 @@ function accessAction(action: string): string {
     throw new ConfigError(`access action ${quote(action)} is not an access(5) action: start it with OK, DUNNO, REJECT, DEFER, HOLD, DISCARD or a 4xx/5xx code`);
   }
   return action;
-}
-
-/** The system trust store of Debian and Ubuntu, compared with the trusted CAs at synth when it exists. */
-const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
-let systemStore: X509Certificate[] | undefined;
-function systemCas(): X509Certificate[] | undefined {
-  if (!existsSync(SYSTEM_CA_BUNDLE)) return undefined;
-  systemStore ??= parseBundle(readFileSync(SYSTEM_CA_BUNDLE, 'utf8'));
-  return systemStore;
 }
 
 const CA_FILE = `${TLS_DIRECTORY}/client-ca.pem`;

@@ -82,3 +82,21 @@ export enum SmtpClientSecurityLevel {
   /** Mandatory TLS with a certificate that a trusted CA issued for the next-hop domain (not trusting DNS). */
   SECURE = 'secure',
 }
+
+/** MTA-STS policy mode (RFC 8461 section 5): what a sender does when an MX fails the policy. */
+export enum MtaStsMode {
+  /** Senders refuse to deliver to an MX without a publicly trusted certificate for its name. */
+  ENFORCE = 'enforce',
+  /** Senders deliver anyway and report failures (TLS-RPT): the way to start. */
+  TESTING = 'testing',
+  /** Senders forget the policy: the way to withdraw one. */
+  NONE = 'none',
+}
+
+/** Where a DANE key rollover of a `LocalPki` server certificate stands (RFC 7671 section 8.1). */
+export enum KeyRollover {
+  /** A next key exists and its TLSA record is published next to the current one; the certificate is unchanged. */
+  STAGED = 'staged',
+  /** The certificate moved to the next key; the previous key's TLSA record stays until the rollover is retired. */
+  SWITCHED = 'switched',
+}

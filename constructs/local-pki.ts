@@ -1,5 +1,5 @@
 import type { CertificateFiles, LocalPki as PkiDirectory } from '../lib/pki/local-pki';
-import { KeyAlgorithm } from './enums';
+import { KeyAlgorithm, KeyRollover } from './enums';
 import { oneOf } from './errors';
 import { ConfigError } from '../lib/diagnostics';
 import { quote } from '../lib/values';
@@ -71,6 +71,12 @@ export interface LocalServerCertificateOptions extends LocalCertificateOptions {
    * @default - digitalSignature, plus keyEncipherment for RSA
    */
   readonly keyUsage?: KeyUsage[];
+  /**
+   * A DANE key rollover: STAGED makes a next key (`nextPublicKeyPath`), SWITCHED reissues the certificate for it
+   * (`previousPublicKeyPath` until retired); leaving it out retires (deletes) the previous key.
+   * @default - no rollover
+   */
+  readonly keyRollover?: KeyRollover;
 }
 
 /** Options of `LocalPki.ensureClientCert`. */
@@ -144,7 +150,8 @@ export class LocalPki {
 
   /** A server certificate with its chain (leaf, intermediates) and key. */
   public ensureServerCert(name: string, options: LocalServerCertificateOptions): Promise<CertificateFiles> {
-    return this.store.ensureServerCert(name, { ...common(options), issuer: options.issuer, hostnames: options.hostnames, ...usages(options) });
+    const keyRollover = options.keyRollover === undefined ? undefined : oneOf('LocalPki keyRollover', options.keyRollover, KeyRollover);
+    return this.store.ensureServerCert(name, { ...common(options), issuer: options.issuer, hostnames: options.hostnames, ...usages(options), keyRollover });
   }
 
   /** A client certificate for relay or access rules. */

@@ -11,6 +11,7 @@ import type { SaslSpec, ServerSpec } from '../lib/server-spec';
 import { validateServer } from '../lib/validate-server';
 import { parseNetwork } from '../lib/networks';
 import { absolutePath, hostname, integer, literal, mailAddress, parameterName, quote, word } from '../lib/values';
+import type { ServerCertificate } from './certificates';
 import type { ClientCertPolicy } from './client-cert-policy';
 import { checked, constructError, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import type { SessionCache } from './session-cache';
@@ -262,6 +263,11 @@ export class PostfixServer extends Construct {
     this.checkOpen(child);
     if (existing) throw constructError(child, `server already has a ${kind} (${existing.node.path}): a server takes one`);
     return child;
+  }
+
+  /** @internal The server certificates of its TlsServer (none without one). */
+  public _serverCertificates(): readonly ServerCertificate[] {
+    return this.tls?.certificates ?? [];
   }
 
   /** @internal Called by the TlsServer child. */

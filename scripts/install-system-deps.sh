@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs on the host: real postconf/postmap (postfix, postfix-lmdb) to parse
-# what we render, openssl for PKI oracles, and the TLS clients of the integration tests.
+# what we render, openssl for PKI oracles, the TLS clients of the integration tests, and named-checkzone
+# (bind9-utils) to read the DNS records we publish.
 set -euo pipefail
 # swaks needs Net::SSLeay and IO::Socket::SSL for TLS; they are only Recommends, which --no-install-recommends skips.
-packages=(postfix postfix-lmdb openssl swaks libnet-ssleay-perl libio-socket-ssl-perl testssl.sh ca-certificates)
+packages=(postfix postfix-lmdb openssl swaks libnet-ssleay-perl libio-socket-ssl-perl testssl.sh ca-certificates bind9-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

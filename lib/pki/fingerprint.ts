@@ -70,6 +70,11 @@ export function publicKeyFingerprint(pem: string | Buffer, digest: FingerprintDi
   return digestOf(subjectPublicKeyInfo(pem), digest);
 }
 
+/** SHA-256 of the SubjectPublicKeyInfo as lower-case hex without colons: the data of a `3 1 1` TLSA record. */
+export function spkiSha256Hex(pem: string | Buffer): string {
+  return publicKeyFingerprint(pem, 'sha256').replace(/:/g, '').toLowerCase();
+}
+
 function subjectPublicKeyInfo(input: string | Buffer): Buffer {
   if (Buffer.isBuffer(input) && input.length > 1 && input[0] === Tag.SEQUENCE) {
     // DER: a Certificate has three elements (tbs, algorithm, signature), an SPKI two.

@@ -41,7 +41,18 @@ export interface CertificateFiles {
   readonly chainPath: string;
   /** The certificate PEM (public material). */
   readonly certPem: string;
+  /** A staged key rollover: the public key (SPKI PEM file) of the key the certificate will move to. */
+  readonly nextPublicKeyPath?: string;
+  /** After a switch, until it is retired: the public key (SPKI PEM file) of the key the certificate had before. */
+  readonly previousPublicKeyPath?: string;
 }
+
+/**
+ * A DANE key rollover of a server certificate (RFC 7671 section 8.1): stage a next key and publish its TLSA
+ * record next to the current one, then switch the certificate to it; leaving the option out retires the
+ * previous key.
+ */
+export type KeyRolloverStep = 'staged' | 'switched';
 
 /** Options that every kind shares; the validity ones exist to make deliberately bad test certificates. */
 export interface CommonCertOptions {
@@ -74,6 +85,8 @@ export interface ServerCertOptions extends CommonCertOptions {
   readonly extendedKeyUsage?: readonly ExtendedKeyUsageName[];
   /** Default digitalSignature (+ keyEncipherment for RSA). */
   readonly keyUsage?: readonly KeyUsageName[];
+  /** Where a key rollover stands; default none (a previous key is retired, i.e. deleted). */
+  readonly keyRollover?: KeyRolloverStep;
 }
 
 export interface ClientCertOptions extends CommonCertOptions {
@@ -212,18 +225,65 @@ export class LocalPki {
   }
 
   ensureServerCert(name: string, options: ServerCertOptions): Promise<CertificateFiles> {
-    return this.serialised(() => {
+    return this.serialised(async () => {
       const hostnames = normaliseHostnames(options.hostnames);
       if (hostnames.length === 0) throw new ConfigError(`server certificate "${name}" needs at least one host name`);
-      return this.ensure(name, {
+      const rollover = options.keyRollover;
+      if (rollover !== undefined && rollover !== 'staged' && rollover !== 'switched') {
+        throw new ConfigError(`server certificate "${name}": keyRollover "${String(rollover)}" is not "staged" or "switched"`);
+      }
+      const params: Params = {
         ...this.commonParams('server', options),
         commonName: options.commonName ?? defaultCommonName(hostnames[0], name),
         issuer: options.issuer,
         hostnames,
         extendedKeyUsage: [...(options.extendedKeyUsage ?? ['serverAuth'])],
         keyUsage: [...(options.keyUsage ?? leafKeyUsage(options.algorithm ?? 'ecdsa', true))],
-      });
+      };
+      const roll = this.rolloverPaths(name);
+      if (rollover === 'switched') this.switchKey(name);
+      else this.removeKey(roll.previousKey, roll.previousPublic);
+      const files = await this.ensure(name, params);
+      if (rollover === 'staged') {
+        if (!existsSync(roll.nextKey)) await this.generateKey(roll.nextKey, params, `${name} (next)`);
+        writeFileIfChanged(roll.nextPublic, publicKeyPem(roll.nextKey), 0o644);
+        return { ...files, nextPublicKeyPath: roll.nextPublic };
+      }
+      if (rollover === 'switched' && existsSync(roll.previousKey)) {
+        writeFileIfChanged(roll.previousPublic, publicKeyPem(roll.previousKey), 0o644);
+        return { ...files, previousPublicKeyPath: roll.previousPublic };
+      }
+      return files;
     });
+  }
+
+  /** Files of a rollover; their suffixes differ from every entry's (`.crt.pem`, `.key.pem`, `.chain.pem`). */
+  private rolloverPaths(name: string) {
+    return {
+      nextKey: join(this.dir, `${name}.key.next.pem`),
+      nextPublic: join(this.dir, `${name}.pub.next.pem`),
+      previousKey: join(this.dir, `${name}.key.previous.pem`),
+      previousPublic: join(this.dir, `${name}.pub.previous.pem`),
+    };
+  }
+
+  /**
+   * The switch: the staged next key becomes the key (the certificate is then reissued for it) and the key
+   * becomes the previous one. Without a staged key the key is kept as previous and a new one is made, which
+   * MailDnsRecords refuses until its TLSA record is declared published. Done once: later runs find no next key.
+   */
+  private switchKey(name: string): void {
+    const { keyPath } = this.paths(name);
+    const roll = this.rolloverPaths(name);
+    if (!existsSync(keyPath) || (!existsSync(roll.nextKey) && existsSync(roll.previousKey))) return;
+    renameSync(keyPath, roll.previousKey);
+    if (existsSync(roll.nextKey)) renameSync(roll.nextKey, keyPath);
+    unlinkIfExists(roll.nextPublic);
+  }
+
+  private removeKey(keyPath: string, publicPath: string): void {
+    unlinkIfExists(keyPath);
+    unlinkIfExists(publicPath);
   }
 
   ensureClientCert(name: string, options: ClientCertOptions): Promise<CertificateFiles> {
@@ -364,6 +424,11 @@ export class LocalPki {
         // unreadable: replaced below
       }
     }
+    return this.generateKey(keyPath, params, name);
+  }
+
+  /** A new key of the algorithm and size of `params`, written to `keyPath` (mode 0600). */
+  private async generateKey(keyPath: string, params: Params, eventName: string): Promise<{ privateKey: webcrypto.CryptoKey; spki: Buffer }> {
     const algorithm =
       params.algorithm === 'rsa'
         ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: params.rsaBits ?? 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
@@ -372,7 +437,7 @@ export class LocalPki {
     const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey));
     writeFileAtomic(keyPath, toPem('PRIVATE KEY', pkcs8), 0o600);
     pkcs8.fill(0);
-    this.emit({ type: 'key-generated', name });
+    this.emit({ type: 'key-generated', name: eventName });
     return { privateKey: pair.privateKey, spki: Buffer.from(await webcrypto.subtle.exportKey('spki', pair.publicKey)) };
   }
 
@@ -479,6 +544,15 @@ function randomSerial(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0] & 0x7f) | 0x01; // positive and exactly 16 octets
   return bytes.toString('hex');
+}
+
+/** The SPKI PEM of the key in `keyPath`: public material, safe to write next to it. */
+function publicKeyPem(keyPath: string): string {
+  return createPublicKey(loadPrivateKey(keyPath)).export({ type: 'spki', format: 'pem' }).toString();
+}
+
+function unlinkIfExists(path: string): void {
+  if (existsSync(path)) unlinkSync(path);
 }
 
 function loadPrivateKey(path: string): KeyObject {

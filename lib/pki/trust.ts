@@ -71,3 +71,17 @@ function analyseUncached(pems: readonly string[], systemStore?: readonly X509Cer
     inSystemStore: inSystemStore.map((c) => c.subject.replace(/\n/g, ', ')),
   };
 }
+
+/**
+ * Whether a chain (leaf first) leads to a CA of `store`: from the leaf, through issuers given in the chain,
+ * to a certificate that a CA of the store issued (what a sender verifying with that store accepts).
+ */
+export function chainsToStore(chainPem: string, store: readonly X509Certificate[]): boolean {
+  const chain = parseBundle(chainPem);
+  const visited = new Set<X509Certificate>();
+  for (let cert: X509Certificate | undefined = chain[0]; cert && !visited.has(cert); cert = chain.find((c) => c !== cert && issuedBy(cert!, c))) {
+    visited.add(cert);
+    if (store.some((s) => s.fingerprint256 === cert!.fingerprint256 || issuedBy(cert!, s))) return true;
+  }
+  return false;
+}

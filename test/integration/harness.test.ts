@@ -119,6 +119,11 @@ describe('harness plan (no engine needed)', () => {
     expect(() => planStack(variant((_c, d) => ((d.provider as Record<string, unknown>).docker = [{ host: 'tcp://10.0.0.1:2375' }])))).toThrow(/provider docker: attribute "host"/);
   });
 
+  test('accepts outputs with literal values (they create nothing), refuses those with expressions', () => {
+    expect(() => planStack(variant((_c, d) => (d.output = { zone: { value: '_25._tcp.mx.example.com. 3600 IN TLSA 3 1 1 ab\n' } })))).not.toThrow();
+    expect(() => planStack(variant((_c, d) => (d.output = { id: { value: '${docker_container.x.id}' } })))).toThrow(/harness refuses output id: only outputs with a literal string value/);
+  });
+
   test('refuses a main.cf through which mail could leave the host', () => {
     const open = variant((c) => {
       const upload = mainCfUpload(c);

@@ -271,13 +271,28 @@ function resolveReference(where: string, key: string, value: string, resources: 
   return refuse(where, `"${key}" refers to ${type}.${id}.${attribute}, which the harness cannot resolve`);
 }
 
+/**
+ * Outputs create nothing, so they change nothing that runs; literal ones (e.g. MailDnsRecords' zone file) are
+ * accepted. One with an expression would need resolving, which the harness does not do.
+ */
+function checkOutputs(outputs: Json | undefined): void {
+  if (outputs === undefined) return;
+  if (!isObject(outputs)) refuse('the document', 'block "output" is not an object');
+  for (const [name, output] of Object.entries(outputs)) {
+    if (!isObject(output) || typeof output.value !== 'string' || output.value.includes('${')) {
+      refuse(`output ${name}`, 'only outputs with a literal string value are accepted');
+    }
+  }
+}
+
 /** Reads a cdk.tf.json and checks that everything in it can be reproduced. Pure: touches no engine. */
 /** `workingDirectory`: the stack directory Terraform would run in, for relative upload sources. */
 export function planStack(cdkTfJson: string | object, workingDirectory?: string): StackPlan {
   const doc = (typeof cdkTfJson === 'string' ? JSON.parse(cdkTfJson) : cdkTfJson) as JsonObject;
   if (!isObject(doc)) refuse('the document', 'it is not a JSON object');
+  checkOutputs(doc.output);
   for (const key of Object.keys(doc)) {
-    if (!['//', 'provider', 'resource', 'terraform'].includes(key) && !isUnset(doc[key]) && !(isObject(doc[key]) && Object.keys(doc[key] as JsonObject).length === 0)) {
+    if (!['//', 'provider', 'resource', 'terraform', 'output'].includes(key) && !isUnset(doc[key]) && !(isObject(doc[key]) && Object.keys(doc[key] as JsonObject).length === 0)) {
       refuse('the document', `top-level block "${key}" (data sources, variables, outputs, locals, modules) cannot be reproduced`);
     }
   }

@@ -1,9 +1,10 @@
 /**
  * The client-compatibility matrix continued: the MODERN profile on a submission service (only TLS 1.3 offers
  * complete), and clients that can verify only RSA or only ECDSA signatures against a server with both an
- * ECDSA and an RSA certificate and against one with RSA only. Ports 34200-34399.
+ * ECDSA and an RSA certificate and against one with RSA only; the DANE TLSA records MailDnsRecords publishes
+ * for the dual server verify whichever certificate it presents. Ports 34200-34399.
  */
-import { SaslBackend, ServerCertificate, SubmissionPort, TlsProfile, TlsServer } from '../../index';
+import { MailDnsRecords, SaslBackend, ServerCertificate, SubmissionPort, TlsProfile, TlsServer } from '../../index';
 import { sClient } from './clients';
 import { describeWithDocker } from './docker-available';
 import { LiveStack, LOOPBACK, postfixWarnings, TempDir, testContainer, TestPki, testServer } from './stacks';
@@ -34,6 +35,7 @@ const KEY_CLIENTS: readonly { name: string; key: 'rsa' | 'ec'; args: readonly st
 describeWithDocker('client compatibility: MODERN submission, RSA-only and ECDSA-only clients (live)', () => {
   const tmp = new TempDir('compat-keys');
   const live = new LiveStack(tmp);
+  let tlsa: string[] = [];
 
   beforeAll(async () => {
     const pki = new TestPki(`${tmp.path}/pki`);
@@ -48,6 +50,8 @@ describeWithDocker('client compatibility: MODERN submission, RSA-only and ECDSA-
       new TlsServer(dual, 'Tls', { certificates: [certificate(ecdsa), certificate(rsa)], profile: TlsProfile.MODERN });
       new SubmissionPort(dual, 'Submission', { port: DUAL.submission, listenAddress: LOOPBACK });
       testContainer(stack, dual, image, DUAL.name);
+      const dns = new MailDnsRecords(stack, 'Dns', { domain: 'compat-keys.test', servers: [dual] });
+      tlsa = dns.records.filter((r) => r.recordType === 'TLSA').map((r) => r.value);
       const rsaOnly = testServer(stack, 'rsa', { hostname: RSA_ONLY.host, port: RSA_ONLY.smtp });
       new TlsServer(rsaOnly, 'Tls', { certificates: [certificate(rsa)] });
       testContainer(stack, rsaOnly, image, RSA_ONLY.name);
@@ -81,5 +85,29 @@ describeWithDocker('client compatibility: MODERN submission, RSA-only and ECDSA-
   test('Postfix logged no warning about the rendered configuration', async () => {
     const warnings = await postfixWarnings(live.harness);
     for (const [container, lines] of Object.entries(warnings)) expect([container, lines]).toEqual([container, []]);
+  });
+
+  /** s_client as a DANE client (RFC 7672): the TLSA records are the only trust, the name is the MX host. */
+  const daneArgs = (records: readonly string[]) => ['-dane_tlsa_domain', DUAL.host, ...records.flatMap((r) => ['-dane_tlsa_rrdata', r]), '-verify_return_error'];
+
+  test('DANE: the published TLSA set (one 3 1 1 record per key) verifies what every client is served', async () => {
+    expect(tlsa).toHaveLength(2);
+    const rows = await Promise.all(KEY_CLIENTS.map(async (client) => {
+      const r = await sClient(DUAL.smtp, { args: [...client.args, ...daneArgs(tlsa)] });
+      return { client: client.name, verified: r.handshake && /Verification: OK/.test(r.output) && /DANE TLSA 3 1 1 \S+ matched EE certificate at depth 0/.test(r.output) };
+    }));
+    expect(rows).toEqual(KEY_CLIENTS.map((c) => ({ client: c.name, verified: true })));
+  });
+
+  test('DANE: a TLSA set missing the RSA key fails an RSA-only client, so every key must be published', async () => {
+    const ecdsaRecord = tlsa.find((value) => value !== undefined)!;
+    const rsaClient = KEY_CLIENTS.find((c) => c.name === 'TLS 1.2, RSA only')!;
+    const outcomes = await Promise.all(tlsa.map(async (record) => {
+      const r = await sClient(DUAL.smtp, { args: [...rsaClient.args, ...daneArgs([record])] });
+      return r.handshake && /Verification: OK/.test(r.output);
+    }));
+    // Exactly one of the two records is the RSA key's: alone it verifies, the other alone does not.
+    expect(ecdsaRecord).toBeDefined();
+    expect(outcomes.sort()).toEqual([false, true]);
   });
 });

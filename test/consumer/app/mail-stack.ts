@@ -7,6 +7,8 @@ import {
   ClientCertPolicy,
   ClientIdentity,
   DeployTimePki,
+  MailDnsRecords,
+  MtaStsMode,
   PostfixContainer,
   PostfixImage,
   PostfixServer,
@@ -46,6 +48,14 @@ export class MailStack extends TerraformStack {
     new SessionCache(mx, "Sessions", { timeoutSeconds: 3600 });
     new SubmissionPort(mx, "Submission", { mode: SubmissionMode.STARTTLS });
     new SubmissionPort(mx, "Submissions", { mode: SubmissionMode.WRAPPER });
+    // DeployTimePki keys exist only at deploy time: no TLSA at synth, so DANE is off here.
+    new MailDnsRecords(this, "Dns", {
+      domain: "example.com",
+      servers: [mx],
+      dane: false,
+      mtaSts: { mode: MtaStsMode.TESTING },
+      tlsReportUris: ["mailto:tlsrpt@example.com"],
+    });
     this.server = mx;
   }
 }

@@ -1,0 +1,218 @@
+/**
+ * MailDnsRecords: DANE TLSA, MTA-STS, TLS-RPT and CAA for the MX servers of a stack. TLSA data is compared
+ * with openssl's own SPKI digest, the zone-file text is read by BIND's named-checkzone, and the MTA-STS
+ * checks follow what RFC 8461 senders verify.
+ */
+import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
+import { Testing } from 'cdktf';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeployTimePki, KeyRollover, LocalPki, MailDnsRecords, MailDnsRecordsProps, MtaStsMode, PostfixServer, SecurityLevel, ServerCertificate, TlsServer } from '../../index';
+import { buildServer, errorOf, newStack, serverCert, tmpDir, useTestPki } from '../helpers/fixtures';
+
+const pki = useTestPki();
+
+/** openssl's SHA-256 of the SubjectPublicKeyInfo of a certificate or public key file. */
+const tlsaData = (path: string): string => {
+  const spki = readFileSync(path, 'utf8').includes('BEGIN PUBLIC KEY') ? execFileSync('openssl', ['pkey', '-pubin', '-in', path, '-outform', 'DER']) : execFileSync('openssl', ['x509', '-in', path, '-noout', '-pubkey']);
+  const der = spki[0] === 0x30 ? spki : execFileSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], { input: spki });
+  return execFileSync('openssl', ['dgst', '-sha256', '-r'], { input: der }).toString().split(' ')[0];
+};
+
+/** A stack with one dual-certificate MX (mx.example.com) and MailDnsRecords over it. */
+function dnsStack(props: Partial<MailDnsRecordsProps> = {}) {
+  const t = pki();
+  const { app, stack } = newStack();
+  const server = buildServer(stack, 'mx', t, { tls: { certificates: [serverCert(t.serverEcdsa), serverCert(t.serverRsa)] } });
+  const dns = new MailDnsRecords(stack, 'Dns', { domain: 'example.com', servers: [server], ...props });
+  return { app, stack, server, dns, t };
+}
+
+const warnings = (dns: MailDnsRecords): string[] => dns.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+
+describe('MailDnsRecords: DANE TLSA', () => {
+  test('one 3 1 1 record per server key, with the SPKI SHA-256 openssl computes', () => {
+    const { dns, t, stack } = dnsStack();
+    Testing.synth(stack, true);
+    expect(dns.records).toEqual(
+      [
+        { name: '_25._tcp.mx.example.com.', recordType: 'TLSA', value: `3 1 1 ${tlsaData(t.serverEcdsa.certPath)}` },
+        { name: '_25._tcp.mx.example.com.', recordType: 'TLSA', value: `3 1 1 ${tlsaData(t.serverRsa.certPath)}` },
+      ].sort((a, b) => (a.value < b.value ? -1 : 1)), // sorted, as the zone file lists them
+    );
+  });
+
+  test('a deploy-time key has no TLSA at synth: refused with dane, which dane: false lifts', () => {
+    const build = (dane?: boolean) => {
+      const { stack } = newStack();
+      new TlsProvider(stack, 'tls', {});
+      const deployTime = new DeployTimePki(stack, 'Pki', {});
+      const server = new PostfixServer(stack, 'mx', { hostname: 'mx.example.com' });
+      new TlsServer(server, 'Tls', { certificates: [deployTime.serverCertificate('Server', ['mx.example.com'])] });
+      const dns = new MailDnsRecords(stack, 'Dns', { domain: 'example.com', servers: [server], dane, tlsReportUris: ['mailto:tlsrpt@example.com'] });
+      return { stack, dns };
+    };
+    const refused = build();
+    expect(() => Testing.synth(refused.stack, true)).toThrow(/\[stack\/Dns\] \[dane-key-unknown\] stack\/mx certificates\[0\] of MX mx\.example\.com exists only at deploy time.*dane: false/);
+    const lifted = build(false);
+    Testing.synth(lifted.stack, true);
+    expect(lifted.dns.records.map((r) => r.recordType)).toEqual(['TXT']);
+  });
+
+  test('a server without certificates cannot have TLSA records', () => {
+    const { stack } = newStack();
+    const server = buildServer(stack, 'mx', pki(), { tls: { securityLevel: SecurityLevel.NONE }, server: { publicMx: false } });
+    new MailDnsRecords(stack, 'Dns', { domain: 'example.com', servers: [server] });
+    expect(errorOf(() => Testing.synth(stack, true)).message).toMatch(/\[dane-without-certificate\] MX mx\.example\.com presents no certificate/);
+  });
+});
+
+describe('MailDnsRecords: MTA-STS, TLS-RPT, CAA', () => {
+  test('MTA-STS testing: the policy file, its _mta-sts id, and a warning for a certificate no public CA issued', () => {
+    const { dns, stack } = dnsStack({ mtaSts: { mode: MtaStsMode.TESTING } });
+    Testing.synth(stack, true);
+    const policy = 'version: STSv1\r\nmode: testing\r\nmx: mx.example.com\r\nmax_age: 604800\r\n';
+    expect(dns.mtaStsPolicy).toBe(policy);
+    const id = execFileSync('sha256sum', { input: policy }).toString().slice(0, 32);
+    expect(dns.records).toContainEqual({ name: '_mta-sts.example.com.', recordType: 'TXT', value: `"v=STSv1; id=${id}"` });
+    expect(warnings(dns)).toEqual([
+      expect.stringMatching(/^\[mta-sts-untrusted-certificate\] stack\/mx certificates\[0\] of MX mx\.example\.com does not chain to a CA of the system trust store/),
+      expect.stringMatching(/^\[mta-sts-untrusted-certificate\] stack\/mx certificates\[1\]/),
+    ]);
+  });
+
+  test('MTA-STS enforce with such a certificate is refused: senders would not deliver', () => {
+    const { stack } = dnsStack({ mtaSts: { mode: MtaStsMode.ENFORCE, maxAgeSeconds: 86400 } });
+    expect(errorOf(() => Testing.synth(stack, true)).message).toMatch(/\[stack\/Dns\] \[mta-sts-untrusted-certificate\] .*senders that apply the policy will not deliver to it.*MTA-STS mode testing/);
+  });
+
+  test('the policy id changes exactly when the policy does', () => {
+    const id = (maxAgeSeconds?: number) => {
+      const { dns } = dnsStack({ mtaSts: { mode: MtaStsMode.TESTING, maxAgeSeconds } });
+      return dns.records.find((r) => r.name === '_mta-sts.example.com.')!.value;
+    };
+    expect(id(604800)).toBe(id(undefined));
+    expect(id(1209600)).not.toBe(id(604800));
+  });
+
+  test.each([
+    [{ mtaSts: { mode: MtaStsMode.TESTING, maxAgeSeconds: 31557601 } }, /mtaSts\.maxAgeSeconds 31557601/],
+    [{ mtaSts: { mode: 'strict' as MtaStsMode } }, /mtaSts\.mode "strict" is not one of enforce, testing, none/],
+    [{ tlsReportUris: ['http://reports.example.com/tlsrpt'] }, /tlsReportUris\[0\] "http:\/\/reports\.example\.com\/tlsrpt" is not a mailto: address or an https: URL/],
+    [{ tlsReportUris: ['https://reports.example.com/a,b'] }, /tlsReportUris\[0\] .* is not a mailto: address or an https: URL \(without , ; !/],
+    [{ tlsReportUris: ['mailto:not an address'] }, /tlsReportUris\[0\] .* is not an address local@domain/],
+    [{ caaIssuers: ['letsencrypt'] }, /caaIssuers\[0\] "letsencrypt" is not a fully qualified host name/],
+    [{ domain: 'example..com' }, /domain "example\.\.com" is not a fully qualified host name/],
+  ])('bad input %# is refused with the prop and value', (props, message) => {
+    // Prop checks run in the constructor, record checks at synth: either way with the construct path.
+    expect(errorOf(() => Testing.synth(dnsStack(props as Partial<MailDnsRecordsProps>).stack, true)).message).toMatch(new RegExp(`^\\[stack/Dns\\] .*${message.source}`));
+  });
+
+  test('TLS-RPT and CAA records, and zone-file text that BIND reads', () => {
+    const { dns, stack } = dnsStack({
+      tlsReportUris: ['mailto:tlsrpt@example.com', 'https://reports.example.com/v1/tlsrpt'],
+      caaIssuers: ['letsencrypt.org'],
+      caaIncidentUri: 'mailto:security@example.com',
+      mtaSts: { mode: MtaStsMode.TESTING },
+    });
+    Testing.synth(stack, true);
+    expect(dns.records).toContainEqual({ name: '_smtp._tls.example.com.', recordType: 'TXT', value: '"v=TLSRPTv1; rua=mailto:tlsrpt@example.com,https://reports.example.com/v1/tlsrpt"' });
+    expect(dns.records).toContainEqual({ name: 'mx.example.com.', recordType: 'CAA', value: '0 issue "letsencrypt.org"' });
+    expect(dns.records).toContainEqual({ name: 'mx.example.com.', recordType: 'CAA', value: '0 iodef "mailto:security@example.com"' });
+    const lines = dns.zoneFile.trimEnd().split('\n');
+    expect(lines).toHaveLength(dns.records.length);
+    expect(lines[0]).toMatch(/^_25\._tcp\.mx\.example\.com\. 3600 IN TLSA 3 1 1 [0-9a-f]{64}$/);
+    const tmp = tmpDir('zone');
+    try {
+      const zone = join(tmp.dir, 'example.com.zone');
+      writeFileSync(zone, `$ORIGIN example.com.\n@ 3600 IN SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 300\n@ 3600 IN NS ns.example.com.\nns 3600 IN A 192.0.2.53\nmx 3600 IN A 192.0.2.25\n${dns.zoneFile}`);
+      const checked = execFileSync('named-checkzone', ['-D', '-o', '-', 'example.com', zone], { encoding: 'utf8' });
+      // BIND's canonical form (other spacing and case, TLSA hex split) holds every record we wrote.
+      const canonical = (text: string) => text.toLowerCase().replace(/\s+/g, '');
+      for (const r of dns.records) expect(canonical(checked)).toContain(canonical(`${r.name} 3600 IN ${r.recordType} ${r.value}`));
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  test('the zone file and the policy are Terraform outputs; synth is byte-identical', () => {
+    const synth = () => {
+      const { dns, stack } = dnsStack({ mtaSts: { mode: MtaStsMode.TESTING }, tlsReportUris: ['mailto:tlsrpt@example.com'] });
+      const json = Testing.synth(stack, true);
+      return { json, dns };
+    };
+    const first = synth();
+    const outputs = JSON.parse(first.json).output as Record<string, { value: string }>;
+    expect(Object.values(outputs).map((o) => o.value).sort()).toEqual([first.dns.mtaStsPolicy, first.dns.zoneFile].sort());
+    expect(first.json.replace(/postfix-cdktf-test-[^/"]+\/app-[^/"]+/g, '')).toBe(synth().json.replace(/postfix-cdktf-test-[^/"]+\/app-[^/"]+/g, ''));
+  });
+
+  test('servers must be PostfixServers', () => {
+    const { stack } = newStack();
+    expect(errorOf(() => new MailDnsRecords(stack, 'Dns', { domain: 'example.com', servers: [{} as PostfixServer] })).message).toBe('[stack/Dns] servers[0] is not a PostfixServer');
+  });
+});
+
+describe('MailDnsRecords: a DANE key rollover with LocalPki (stage, publish, switch, retire)', () => {
+  const tmp = tmpDir('rollover');
+  afterAll(() => tmp.cleanup());
+  const local = () => new LocalPki({ directory: join(tmp.dir, 'pki') });
+
+  /** One synth of a server whose LocalPki certificate is at `step`, with `publishedTlsa` declared. */
+  async function synthAt(step: KeyRollover | undefined, publishedTlsa?: string[]) {
+    const pkiDir = local();
+    await pkiDir.ensureRootCa('root');
+    const files = await pkiDir.ensureServerCert('mx', { issuer: 'root', hostnames: ['mx.example.com'], keyRollover: step });
+    const { stack } = newStack();
+    const server = new PostfixServer(stack, 'mx', { hostname: 'mx.example.com' });
+    const certificate = ServerCertificate.fromFiles({ chainFile: files.chainPath, keyFile: files.keyPath, nextPublicKeyFile: files.nextPublicKeyPath, previousPublicKeyFile: files.previousPublicKeyPath });
+    new TlsServer(server, 'Tls', { certificates: [certificate] });
+    const dns = new MailDnsRecords(stack, 'Dns', { domain: 'example.com', servers: [server], publishedTlsa });
+    const synth = () => Testing.synth(stack, true);
+    return { files, dns, synth, keysGenerated: pkiDir.keysGenerated, served: tlsaData(files.certPath) };
+  }
+  const tlsa = (dns: MailDnsRecords) => dns.records.filter((r) => r.recordType === 'TLSA').map((r) => r.value);
+
+  test('each step publishes the keys a DANE sender may meet; the switch waits for the declared record', async () => {
+    const before = await synthAt(undefined);
+    before.synth();
+    expect(tlsa(before.dns)).toEqual([`3 1 1 ${before.served}`]);
+
+    // Stage: a next key, published next to the current one; the certificate does not change.
+    const staged = await synthAt(KeyRollover.STAGED);
+    staged.synth();
+    expect(staged.files.certPem).toBe(before.files.certPem);
+    const nextRecord = `3 1 1 ${tlsaData(staged.files.nextPublicKeyPath!)}`;
+    expect(tlsa(staged.dns).sort()).toEqual([`3 1 1 ${before.served}`, nextRecord].sort());
+    expect(readFileSync(staged.files.nextPublicKeyPath!, 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+
+    // Switch before the next record is declared live: refused, naming the record and the way back.
+    const early = await synthAt(KeyRollover.SWITCHED);
+    expect(errorOf(early.synth).message).toMatch(new RegExp(`\\[dane-switch-unpublished\\] stack/mx certificates\\[0\\] of MX mx\\.example\\.com switched to a key whose TLSA record \\(${nextRecord}\\) is not declared published \\(publishedTlsa is unset\\).*KeyRollover\\.STAGED`));
+    // The certificate now carries the staged key, and the previous key stays published.
+    expect(early.served).toBe(nextRecord.slice('3 1 1 '.length));
+    expect(tlsaData(early.files.previousPublicKeyPath!)).toBe(before.served);
+
+    // Declared published: the switch synthesizes, and a second synth at the same step changes nothing.
+    const switched = await synthAt(KeyRollover.SWITCHED, [nextRecord.toUpperCase()]);
+    switched.synth();
+    expect(tlsa(switched.dns).sort()).toEqual([`3 1 1 ${before.served}`, nextRecord].sort());
+    expect(switched.keysGenerated).toBe(0);
+    expect(switched.files.certPem).toBe(early.files.certPem);
+
+    // Retire: the previous key and its record go.
+    const retired = await synthAt(undefined);
+    retired.synth();
+    expect(tlsa(retired.dns)).toEqual([nextRecord]);
+    expect(existsSync(early.files.previousPublicKeyPath!)).toBe(false);
+    expect(existsSync(join(tmp.dir, 'pki', 'mx.key.previous.pem'))).toBe(false);
+  });
+
+  test('rollover key files must be public keys: a private key is refused without showing it', async () => {
+    const t = pki();
+    const message = errorOf(() => ServerCertificate.fromFiles({ chainFile: t.serverEcdsa.chainPath, keyFile: t.serverEcdsa.keyPath, nextPublicKeyFile: t.serverRsa.keyPath })).message;
+    expect(message).toBe(`nextPublicKeyFile ${t.serverRsa.keyPath} holds a private key: give the public key only (openssl pkey -pubout)`);
+    expect(errorOf(() => ServerCertificate.fromFiles({ chainFile: t.serverEcdsa.chainPath, keyFile: t.serverEcdsa.keyPath, previousPublicKeyFile: t.serverRsa.certPath })).message).toMatch(/previousPublicKeyFile .* is not one PUBLIC KEY PEM block/);
+  });
+});
