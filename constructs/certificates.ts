@@ -139,6 +139,7 @@ export class ServerCertificate {
     const chainPem = combined ? blocks.filter((b) => b.kind === 'certificate').map((b) => b.toPem()).join('') : text;
     const leaf = parseCertificate(`certificate chain ${chainFile}`, chainPem);
     const certificate = new ServerCertificate(algorithmOf(leaf), chainPem, { sourcePath: keyFile }, combined, publicKeySpec(leaf));
+    certificate._notAfter = new Date(leaf.validTo).toISOString();
     certificate._rollover = { next: rolloverKey('nextPublicKeyFile', props.nextPublicKeyFile), previous: rolloverKey('previousPublicKeyFile', props.previousPublicKeyFile) };
     return certificate;
   }
@@ -171,6 +172,9 @@ export class ServerCertificate {
 
   /** @internal The leaf's key size, when known at synth (DeployTimePki sets it for the keys it makes). */
   public _publicKey?: PublicKeySpec;
+
+  /** @internal When the leaf expires (ISO 8601), when known at synth. */
+  public _notAfter?: string;
 
   /** @internal SPKI SHA-256 (hex) of a staged next key and of a previous key, for DANE rollovers. */
   public _rollover: { readonly next?: string; readonly previous?: string } = {};

@@ -1,3 +1,4 @@
+import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -239,6 +240,13 @@ export class TlsServer extends Construct {
       }
     });
     this.certificates = props.certificates ?? [];
+    // Expiry as an output: a fixed date, so synth stays the same from day to day (the days left would not).
+    for (const certificate of this.certificates) {
+      const id = `${certificate.algorithm}_certificate_not_after`;
+      // Two certificates of one algorithm are the validator's error (duplicate-key-algorithm), not a name clash here.
+      if (certificate._notAfter === undefined || this.node.tryFindChild(id)) continue;
+      new TerraformOutput(this, id, { value: certificate._notAfter, description: `expiry of the ${certificate.algorithm.toUpperCase()} server certificate of ${server.hostname}` });
+    }
     for (const certificate of this.certificates) {
       reportDiagnostics(this, checked(this, () => certificate._check(this, server.hostname)));
     }

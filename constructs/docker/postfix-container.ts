@@ -5,7 +5,8 @@ import { Construct } from 'constructs';
 import { isIP } from 'node:net';
 import { nameKey } from '../../lib/names';
 import { SocketClaims } from '../../lib/networks';
-import { constructError, typedProps } from '../errors';
+import { checked, constructError, typedProps } from '../errors';
+import { integer } from '../../lib/values';
 import type { DeployFile } from '../../lib/deploy-file';
 import { deployPath } from '../deploy-path';
 import { PostfixServer } from '../postfix-server';
@@ -43,6 +44,12 @@ export interface PostfixContainerProps {
    * @default 'unless-stopped'
    */
   readonly restart?: string;
+  /**
+   * Days before a server certificate expires from which the healthcheck logs a warning (shown by `docker
+   * inspect` in the health log; the container stays healthy). An expired certificate is unhealthy.
+   * @default 30
+   */
+  readonly certificateExpiryWarningDays?: number;
 }
 
 const QUEUE_DIRECTORY = '/var/spool/postfix';
@@ -117,7 +124,7 @@ export class PostfixContainer extends Construct {
 
   constructor(scope: Construct, id: string, props: PostfixContainerProps) {
     super(scope, id);
-    typedProps(this, props, { hostNetwork: 'boolean' });
+    typedProps(this, props, { hostNetwork: 'boolean', certificateExpiryWarningDays: 'number' });
     const { server } = props;
     const name = props.containerName ?? `postfix-${server.node.id.toLowerCase()}`;
     if (!DOCKER_NAME.test(name)) {
@@ -151,6 +158,10 @@ export class PostfixContainer extends Construct {
       Annotations.of(this).addWarning(`[trusted-networks-behind-docker-proxy] server ${server.node.path} trusts ${trusted.join(', ')} (trustedNetworks), but the container publishes its ports through Docker, whose proxy can make every client appear to come from the Docker gateway (and IPv6 clients from an IPv4 address): strangers could relay as trusted clients. Set hostNetwork: true so Postfix sees real client addresses, or drop trustedNetworks and let clients authenticate`);
     }
 
+    const warningDays = props.certificateExpiryWarningDays;
+    if (warningDays !== undefined) checked(this, () => integer('certificateExpiryWarningDays', warningDays, 0, 3650));
+    // Only a value the user chose is passed: the script's default is the documented 30.
+    const expiryFlag = warningDays === undefined ? [] : ['--expiry-warning-days', String(warningDays)];
     const healthcheck = (test: string[]): ContainerHealthcheck => ({ test, interval: '10s', timeout: '8s', startPeriod: '5s', retries: 3 });
     // Host sockets: the server's own addresses with host networking, the publish address otherwise.
     this._hostBindings = () => (server._renderable() ? server.listeners().map((l) => ({ port: l.port, address: props.hostNetwork ? l.address : publishAddress })) : []);
@@ -175,7 +186,7 @@ export class PostfixContainer extends Construct {
         if (!probe) throw constructError(this, `server ${server.node.path} has no SMTP or submission service to run: keep smtpService or add a SubmissionPort`);
         // A service bound to one address is probed there (the script dials 127.0.0.1 otherwise).
         const probeAddress = probe.address !== undefined && !WILDCARD_ADDRESSES.includes(probe.address) ? [probe.address] : [];
-        this.container.putHealthcheck(healthcheck(['CMD', '/usr/local/bin/healthcheck.sh', String(probe.port), probe.mode, ...probeAddress]));
+        this.container.putHealthcheck(healthcheck(['CMD', '/usr/local/bin/healthcheck.sh', ...expiryFlag, String(probe.port), probe.mode, ...probeAddress]));
         if (!props.hostNetwork) this.container.putPorts(listeners.map((l) => ({ internal: l.port, external: l.port, ip: publishAddress })));
         this.container.putUpload(server.files().map((file) => this.upload(file)));
         this.checkHostPorts();

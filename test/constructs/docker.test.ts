@@ -9,6 +9,7 @@ import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { Testing } from 'cdktf';
 import 'cdktf/lib/testing/adapters/jest';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -203,6 +204,24 @@ describe('PostfixContainer', () => {
       submissions: [{ requireClientCertificate: true }],
     };
     expect(synth(parts).container.healthcheck.test).toEqual(['CMD', '/usr/local/bin/healthcheck.sh', '587', 'plain']);
+  });
+
+  test('certificateExpiryWarningDays is passed to the healthcheck only when set; bad values are refused', () => {
+    expect(synth(undefined, { certificateExpiryWarningDays: 14 }).container.healthcheck.test).toEqual(['CMD', '/usr/local/bin/healthcheck.sh', '--expiry-warning-days', '14', '25', 'starttls']);
+    expect(errorOf(() => synth(undefined, { certificateExpiryWarningDays: -1 })).message).toMatch(/^\[stack\/Container\] certificateExpiryWarningDays -1 /);
+    expect(errorOf(() => synth(undefined, { certificateExpiryWarningDays: '14' as unknown as number })).message).toMatch(/certificateExpiryWarningDays "14" is a string, not a number/);
+    expect(readFileSync(join(DOCKER_CONTEXT, 'healthcheck.sh'), 'utf8')).toContain('if [ "${1:-}" = --expiry-warning-days ]; then');
+  });
+
+  test('each server certificate known at synth has its expiry date as an output', () => {
+    const t = pki();
+    const { parsed } = synth({ tls: { certificates: [serverCert(t.serverEcdsa), serverCert(t.serverRsa)] } });
+    const outputs = (parsed as unknown as { output: Record<string, { value: string; description: string }> }).output;
+    const expiry = (path: string) => new Date(new X509Certificate(readFileSync(path)).validTo).toISOString();
+    expect(Object.values(outputs)).toEqual([
+      { value: expiry(t.serverEcdsa.certPath), description: 'expiry of the ECDSA server certificate of mx.example.com' },
+      { value: expiry(t.serverRsa.certPath), description: 'expiry of the RSA server certificate of mx.example.com' },
+    ]);
   });
 
   test('the healthcheck script understands the modes the container passes', () => {
