@@ -1,4 +1,4 @@
-import { PARAMETER_TYPES, RESTRICTIONS } from './postfix-parameters';
+import { PARAMETER_TYPES, RESTRICTIONS } from './postfix-parameters-3.7';
 import { quote } from './values';
 
 /**

@@ -1,6 +1,6 @@
 import { isPrivateNetwork, MIN_TRUSTED_PREFIX, parseNetwork, SocketClaims } from './networks';
 import { listWords, parameterValueProblem } from './parameter-types';
-import { MAILLOG_FILE_PREFIXES, POSTFIX_PARAMETERS, POSTFIX_VERSION } from './postfix-parameters';
+import { MAILLOG_FILE_PREFIXES, POSTFIX_PARAMETERS, POSTFIX_VERSION } from './postfix-parameters-3.7';
 import { RELAY_REFUSED } from './relay-parameters';
 import { hostname, quote } from './values';
 import { Diagnostic, error, warning } from './diagnostics';

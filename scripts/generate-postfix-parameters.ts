@@ -1,45 +1,110 @@
 /**
- * Generates lib/postfix-parameters.ts from the installed Postfix: the parameter names (`postconf -d` with the
- * library's master.cf, so per-transport parameters of its services are included), the type of each value
- * (from its postconf(5) section and its default) and the names of SMTP access restrictions.
+ * Generates lib/postfix-parameters-<major>.<minor>.ts from one Postfix: the parameter names (`postconf -d` with
+ * the library's master.cf, so per-transport parameters of its services are included), the type of each value
+ * (from its postconf(5) section and its default), the names of SMTP access restrictions, and the parameters that
+ * postconf warns about as deprecated ("support for parameter X will be removed", Postfix 3.9+).
  *
  *   npx ts-node --swc --transpile-only scripts/generate-postfix-parameters.ts [OUTPUT]
+ *       the host's Postfix (/usr/sbin/postconf, /usr/share/man/man5/postconf.5.gz): Debian 12, 3.7
+ *   npx ts-node --swc --transpile-only scripts/generate-postfix-parameters.ts --image postfix-tls-cdktf:trixie [OUTPUT]
+ *       the Postfix of an image (postconf and postconf(5) inside `docker run --network host --rm`): Debian 13, 3.10
+ *
+ * OUTPUT defaults to lib/postfix-parameters-<major>.<minor>.ts of the version found.
  *
  * Types: boolean (default yes/no), time (the section speaks of a time unit), size (an integer default and a
  * section about bytes, or a name with "size"), integer (an integer default), enum (the section lists "one of the following" single
  * words), restrictions (`*_restrictions` lists), text (everything else, not checked).
+ *
+ * Deprecations are measured, not listed by hand: postconf -n reads a main.cf that sets every parameter to its
+ * default, and each "support for parameter ... will be removed; instead, ..." warning it prints is recorded
+ * (its table is pcf_depr_param_info in src/postconf/postconf_unused.c, new in 3.9; 3.7 prints none).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { renderMasterCf } from '../lib/master-cf';
 import { internalServices } from '../lib/postfix-services';
 
-/** Where to write: the checked-in table, or the path given (the tests compare a fresh run with it). */
-const OUT = resolve(process.argv[2] ?? resolve(__dirname, '..', 'lib', 'postfix-parameters.ts'));
+const args = process.argv.slice(2);
+const imageFlag = args.indexOf('--image');
+/** The image whose Postfix is read, or undefined for the host's. */
+const IMAGE = imageFlag >= 0 ? args.splice(imageFlag, 2)[1] : undefined;
+if (imageFlag >= 0 && !IMAGE) throw new Error('--image needs an image name (e.g. postfix-tls-cdktf:trixie)');
 const MAN = '/usr/share/man/man5/postconf.5.gz';
 
-function postconfDefaults(): Map<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), 'postconf-gen-'));
+/** What the generator reads from one Postfix. */
+interface PostfixFacts {
+  /** `postconf -d` with the library's master.cf. */
+  readonly defaults: string;
+  /** postconf(5), troff source. */
+  readonly man: string;
+  /** stderr of `postconf -n` over a main.cf that sets every parameter to its default. */
+  readonly probeWarnings: string;
+}
+
+/** `mainCf` and the library's master.cf in DIR, both back-dated (Postfix re-reads files younger than its start). */
+function writeConfig(dir: string, mainCf: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'main.cf'), mainCf);
+  writeFileSync(join(dir, 'master.cf'), renderMasterCf('# generator', internalServices(false)));
+  const past = new Date(Date.now() - 3600 * 1000);
+  for (const name of ['main.cf', 'master.cf']) utimesSync(join(dir, name), past, past);
+}
+
+/** A main.cf that sets every parameter of `postconf -d` output to its default. */
+function everyParameterMainCf(defaults: string): string {
+  return defaults.split('\n').filter((line) => line !== '' && !/^config_directory =/.test(line)).join('\n') + '\n';
+}
+
+/** stderr of a command that must succeed. */
+function stderrOf(file: string, argv: string[]): string {
+  const result = spawnSync(file, argv, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LANG: 'C', LC_ALL: 'C' } });
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new Error(`${file} ${argv.join(' ')} failed (status ${result.status}): ${result.stderr}`);
+  return result.stderr;
+}
+
+function hostFacts(scratch: string): PostfixFacts {
+  const dir = join(scratch, 'etc');
+  writeConfig(dir, '');
+  const defaults = execFileSync('postconf', ['-c', dir, '-d'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  writeConfig(dir, everyParameterMainCf(defaults));
+  const probeWarnings = stderrOf('postconf', ['-c', dir, '-n']);
+  return { defaults, man: gunzipSync(readFileSync(MAN)).toString('utf8'), probeWarnings };
+}
+
+/**
+ * The same facts from inside IMAGE (host network, removed afterwards): scratch is mounted at /probe, postconf runs
+ * with `-c /probe/etc` as the caller's user, so the files it writes can be removed.
+ */
+function imageFacts(image: string, scratch: string): PostfixFacts {
+  const dir = join(scratch, 'etc');
+  const user = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+  const docker = (script: string): string => stderrOf('docker', ['run', '--rm', '--network', 'host', '--user', user, '-v', `${scratch}:/probe`, '--entrypoint', '/bin/sh', image, '-c', script]);
+  writeConfig(dir, '');
+  docker('postconf -c /probe/etc -d > /probe/defaults && gzip -dc /usr/share/man/man5/postconf.5.gz > /probe/postconf.5');
+  const defaults = readFileSync(join(scratch, 'defaults'), 'utf8');
+  writeConfig(dir, everyParameterMainCf(defaults));
+  const probeWarnings = docker('postconf -c /probe/etc -n > /dev/null');
+  return { defaults, man: readFileSync(join(scratch, 'postconf.5'), 'utf8'), probeWarnings };
+}
+
+function readFacts(): PostfixFacts {
+  const scratch = mkdtempSync(join(tmpdir(), 'postconf-gen-'));
   try {
-    writeFileSync(join(dir, 'main.cf'), '');
-    writeFileSync(join(dir, 'master.cf'), renderMasterCf('# generator', internalServices(false)));
-    const out = execFileSync('postconf', ['-c', dir, '-d'], { encoding: 'utf8' });
-    // `name = value`, or `name =` for an empty default.
-    return new Map(out.split('\n').filter(Boolean).map((line) => {
-      const [, name, value] = /^(\S+) =(?: (.*))?$/.exec(line) ?? [];
-      return [name, value ?? ''] as [string, string];
-    }));
+    return IMAGE === undefined ? hostFacts(scratch) : imageFacts(IMAGE, scratch);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
+const facts = readFacts();
+
 /** postconf(5) sections by parameter name (the `.SH name (default: ...)` headings, troff source). */
 function manSections(): Map<string, string> {
-  const text = gunzipSync(readFileSync(MAN)).toString('utf8');
+  const text = facts.man;
   const sections = new Map<string, string>();
   for (const part of text.split(/^\.SH /m).slice(1)) {
     const name = /^(\S+) \(default/.exec(part)?.[1];
@@ -60,9 +125,23 @@ function ipEntries(section: string): { word: string; argument: boolean; alias?: 
   }));
 }
 
-const defaults = postconfDefaults();
+// `name = value`, or `name =` for an empty default.
+const defaults = new Map(facts.defaults.split('\n').filter(Boolean).map((line) => {
+  const [, name, value] = /^(\S+) =(?: (.*))?$/.exec(line) ?? [];
+  return [name, value ?? ''] as [string, string];
+}));
 const sections = manSections();
 const version = defaults.get('mail_version');
+if (!version || !/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`postconf -d printed no mail_version (${version})`);
+/** Where to write: the table of this version, or the path given (the tests compare a fresh run with it). */
+const OUT = resolve(args[0] ?? resolve(__dirname, '..', 'lib', `postfix-parameters-${version.split('.').slice(0, 2).join('.')}.ts`));
+
+/** `postconf: warning: <dir>/main.cf: support for parameter "NAME" will be removed; instead, WHAT` -> NAME -> WHAT. */
+const deprecated = new Map<string, string>();
+for (const line of facts.probeWarnings.split('\n')) {
+  const m = /: support for parameter "([^"]+)" will be removed; instead, (.*)$/.exec(line);
+  if (m) deprecated.set(m[1], m[2]);
+}
 
 function typeOf(name: string, seen = new Set<string>()): string {
   const value = defaults.get(name) ?? '';
@@ -134,6 +213,20 @@ const lines = [
   '/** Parameter names of this Postfix (postconf -d with the library\'s master.cf). */',
   'export const POSTFIX_PARAMETERS: ReadonlySet<string> = new Set(Object.keys(PARAMETER_TYPES));',
   '',
+  '/**',
+  ' * Parameters this postconf warns about when main.cf or a master.cf -o sets them ("support for parameter NAME will',
+  ' * be removed; instead, WHAT", Postfix 3.9+): name -> WHAT, as postconf prints it. Measured with a main.cf that',
+  ' * sets every parameter.',
+  ' */',
+  ...(deprecated.size === 0
+    ? ['export const DEPRECATED_PARAMETERS: Readonly<Record<string, string>> = {};']
+    : [
+        'export const DEPRECATED_PARAMETERS: Readonly<Record<string, string>> = {',
+        ...[...deprecated.keys()].sort().map((name) => `  ${JSON.stringify(name)}: ${JSON.stringify(deprecated.get(name))},`),
+        '};',
+      ]),
+  '',
 ];
 writeFileSync(OUT, lines.join('\n'));
-console.log(`${OUT}: ${names.length} parameters, ${restrictions.size} restrictions (Postfix ${version})`);
+for (const name of deprecated.keys()) if (!defaults.has(name)) throw new Error(`postconf warned about ${name}, which postconf -d does not list`);
+console.log(`${OUT}: ${names.length} parameters, ${restrictions.size} restrictions, ${deprecated.size} deprecated (Postfix ${version}${IMAGE ? ` in ${IMAGE}` : ''})`);

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Prepare a local Docker engine and the postfix-tls-cdktf:latest image.
+# Prepare a local Docker engine and the Postfix image of one Debian suite:
+#   bookworm (default): Debian 12, Postfix 3.7 -> postfix-tls-cdktf:bookworm and postfix-tls-cdktf:latest
+#   trixie:             Debian 13, Postfix 3.10 -> postfix-tls-cdktf:trixie
+#
+#   scripts/setup-docker.sh                        # bookworm
+#   POSTFIX_SUITE=trixie scripts/setup-docker.sh   # trixie
 #
 # Idempotent: every step checks first and does nothing when already done, so a
 # second run takes a few seconds. Works without a container registry: the
-# debian:bookworm-slim base image is built with mmdebstrap from Debian's apt
+# debian:<suite>-slim base image is built with mmdebstrap from Debian's apt
 # mirrors when `docker pull` fails. The Docker daemon started here (if none is
 # running) is detached and keeps running after this script exits.
 #
@@ -11,8 +16,9 @@
 # build runs with --network host.
 #
 # Environment overrides:
-#   POSTFIX_IMAGE        image tag to build          (postfix-tls-cdktf:latest)
-#   BASE_IMAGE           base image tag              (debian:bookworm-slim)
+#   POSTFIX_SUITE        Debian suite: bookworm or trixie                     (bookworm)
+#   POSTFIX_IMAGE        the one image tag to build   (postfix-tls-cdktf:<suite>, plus :latest for bookworm)
+#   BASE_IMAGE           base image tag               (debian:<suite>-slim)
 #   DEBIAN_MIRROR        mirror for mmdebstrap       (http://deb.debian.org/debian)
 #   DEBIAN_SECURITY      security mirror             (http://deb.debian.org/debian-security)
 #   DOCKERD_LOG          dockerd log file            (/var/log/dockerd.log)
@@ -23,9 +29,22 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 DOCKER_CTX="$REPO_ROOT/docker"
 
-POSTFIX_IMAGE="${POSTFIX_IMAGE:-postfix-tls-cdktf:latest}"
-BASE_IMAGE="${BASE_IMAGE:-debian:bookworm-slim}"
-SUITE="bookworm"
+SUITE="${POSTFIX_SUITE:-bookworm}"
+case "$SUITE" in
+  bookworm|trixie) ;;
+  *) printf '[setup-docker] FATAL: POSTFIX_SUITE=%s: expected bookworm or trixie\n' "$SUITE" >&2; exit 1 ;;
+esac
+# The first tag is the one whose label is checked; every tag names the same image.
+# postfix-tls-cdktf:latest (what PostfixImage builds and the live tests run) is the bookworm image.
+if [ -n "${POSTFIX_IMAGE:-}" ]; then
+  IMAGE_TAGS=("$POSTFIX_IMAGE")
+elif [ "$SUITE" = bookworm ]; then
+  IMAGE_TAGS=("postfix-tls-cdktf:bookworm" "postfix-tls-cdktf:latest")
+else
+  IMAGE_TAGS=("postfix-tls-cdktf:$SUITE")
+fi
+POSTFIX_IMAGE="${IMAGE_TAGS[0]}"
+BASE_IMAGE="${BASE_IMAGE:-debian:$SUITE-slim}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 DEBIAN_SECURITY="${DEBIAN_SECURITY:-http://deb.debian.org/debian-security}"
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
@@ -136,7 +155,7 @@ else
 fi
 
 # --- 4. Postfix image ----------------------------------------------------------
-step_start "step 4/4: image $POSTFIX_IMAGE"
+step_start "step 4/4: image ${IMAGE_TAGS[*]} (Debian $SUITE)"
 [ -f "$DOCKER_CTX/Dockerfile" ] || die "missing $DOCKER_CTX/Dockerfile"
 base_id="$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")"
 # Content hash: base image id + path, mode and bytes of every file in docker/
@@ -151,15 +170,26 @@ content_sha="$(
       done
   } | sha256sum | cut -d' ' -f1
 )"
-current="$(docker image inspect -f "{{index .Config.Labels \"$LABEL_KEY\"}}" "$POSTFIX_IMAGE" 2>/dev/null || true)"
-if [ "${FORCE_BUILD:-0}" != 1 ] && [ "$current" = "$content_sha" ]; then
+label_of() { docker image inspect -f "{{index .Config.Labels \"$LABEL_KEY\"}}" "$1" 2>/dev/null || true; }
+# An image under any of the tags that was built from this content is reused (and tagged with the others).
+current_tag=""
+for tag in "${IMAGE_TAGS[@]}"; do
+  if [ "$(label_of "$tag")" = "$content_sha" ]; then current_tag="$tag"; break; fi
+done
+if [ "${FORCE_BUILD:-0}" != 1 ] && [ -n "$current_tag" ]; then
+  for tag in "${IMAGE_TAGS[@]}"; do
+    [ "$tag" = "$current_tag" ] || docker tag "$current_tag" "$tag"
+  done
   step_done "step 4/4: image up to date (${content_sha:0:12})"
 else
   buildlog="$(mktemp)"
   # DOCKER_BUILDKIT=0: the classic builder works with any daemon (the Debian
   # 20.10 engine has no buildx plugin) and honours --network host.
+  tag_args=()
+  for tag in "${IMAGE_TAGS[@]}"; do tag_args+=(-t "$tag"); done
   if ! DOCKER_BUILDKIT=0 docker build --network host --force-rm \
-        --label "$LABEL_KEY=$content_sha" -t "$POSTFIX_IMAGE" "$DOCKER_CTX" >"$buildlog" 2>&1; then
+        --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+        --label "$LABEL_KEY=$content_sha" "${tag_args[@]}" "$DOCKER_CTX" >"$buildlog" 2>&1; then
     cat "$buildlog" >&2
     rm -f "$buildlog"
     die "docker build failed"
@@ -167,7 +197,7 @@ else
   rm -f "$buildlog"
   # Earlier builds of this image, now untagged (only images carrying our label).
   docker image prune -f --filter "label=$LABEL_KEY" >/dev/null 2>&1 || true
-  step_done "step 4/4: built $POSTFIX_IMAGE (${content_sha:0:12})"
+  step_done "step 4/4: built ${IMAGE_TAGS[*]} (${content_sha:0:12}, $(docker run --rm --network host "$POSTFIX_IMAGE" postconf -dh mail_version 2>/dev/null))"
 fi
 
 log "done in $(awk -v a="$T_SCRIPT" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s"

@@ -97,7 +97,8 @@ export function describeIfPostconf(name: string, fn: () => void): void {
   (available ? describe : describe.skip)(name, fn);
 }
 
-interface RunResult {
+/** stdout of one postconf run and its warning/fatal lines. */
+export interface RunResult {
   readonly stdout: string;
   readonly problems: string[];
 }
@@ -122,16 +123,21 @@ function run(binary: string, args: string[], scratch: string, dir: string): RunR
     fs.closeSync(stderrFd);
   }
   const stderr = fs.readFileSync(stderrPath, 'utf8');
+  return { stdout, problems: problemLines(stderr, dir, failure) };
+}
+
+/** Every stderr line containing "warning" or "fatal", `dir` replaced by `<dir>`; the failure when it printed none. */
+export function problemLines(stderr: string, dir: string, failure?: string): string[] {
   const problems = stderr
     .split('\n')
     .filter((line) => /warning|fatal/i.test(line))
     .map((line) => line.split(dir).join('<dir>'));
   if (failure !== undefined && problems.length === 0) problems.push(failure.split(dir).join('<dir>'));
-  return { stdout, problems };
+  return problems;
 }
 
 /** Parses `name = value` lines (postconf -n and -P print one entry per line, `name =` when empty). */
-function parseAssignments(stdout: string, what: string): Record<string, string> {
+export function parseAssignments(stdout: string, what: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of stdout.split('\n')) {
     if (line === '') continue;
@@ -145,6 +151,35 @@ function parseAssignments(stdout: string, what: string): Record<string, string> 
 }
 
 /**
+ * Writes main.cf and master.cf into `dir`. Postfix's dict_load_file() re-reads a file whose mtime is not older than
+ * when it started reading, sleeping 300ms per try (it guards against editors that are still writing), which costs
+ * about 2s per freshly written file. Both files are back-dated so postconf reads them once.
+ */
+export function writeBackdated(dir: string, files: { mainCf: string; masterCf: string }): void {
+  const past = new Date(Date.now() - 3600 * 1000);
+  for (const [name, content] of [['main.cf', files.mainCf], ['master.cf', files.masterCf]] as const) {
+    fs.writeFileSync(path.join(dir, name), content);
+    fs.utimesSync(path.join(dir, name), past, past);
+  }
+}
+
+/** The result of `postconf -c dir` -n, -M and -P (stdout and warning lines of each). */
+export function postconfResult(dir: string, n: RunResult, m: RunResult, p: RunResult): PostconfResult {
+  const mainParameters = parseAssignments(n.stdout, '-n');
+  // `-c DIR` sets config_directory, and -n then lists it as if main.cf had set it.
+  if (mainParameters.config_directory === dir) delete mainParameters.config_directory;
+  return {
+    mainParameters,
+    masterOverrides: parseAssignments(p.stdout, '-P'),
+    masterServices: m.stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.trim().split(/\s+/).join(' ')),
+    warnings: [...new Set([...n.problems, ...m.problems, ...p.problems])],
+  };
+}
+
+/**
  * Writes both files to a fresh tmp dir, runs `postconf -c DIR -n`, `-M` and `-P`, and returns what Postfix read
  * back plus every warning or fatal line it printed. The tmp dir is removed afterwards.
  */
@@ -155,29 +190,8 @@ export function postconfCheck(files: { mainCf: string; masterCf: string }): Post
   try {
     const dir = path.join(scratch, 'etc');
     fs.mkdirSync(dir);
-    // Postfix's dict_load_file() re-reads a file whose mtime is not older than when it started reading, sleeping
-    // 300ms per try (it guards against editors that are still writing), which costs about 2s per freshly written
-    // file. Back-date both files so postconf reads them once.
-    const past = new Date(Date.now() - 3600 * 1000);
-    for (const [name, content] of [['main.cf', files.mainCf], ['master.cf', files.masterCf]] as const) {
-      fs.writeFileSync(path.join(dir, name), content);
-      fs.utimesSync(path.join(dir, name), past, past);
-    }
-    const n = run(binary, ['-c', dir, '-n'], scratch, dir);
-    const m = run(binary, ['-c', dir, '-M'], scratch, dir);
-    const p = run(binary, ['-c', dir, '-P'], scratch, dir);
-    const mainParameters = parseAssignments(n.stdout, '-n');
-    // `-c DIR` sets config_directory, and -n then lists it as if main.cf had set it.
-    if (mainParameters.config_directory === dir) delete mainParameters.config_directory;
-    return {
-      mainParameters,
-      masterOverrides: parseAssignments(p.stdout, '-P'),
-      masterServices: m.stdout
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => line.trim().split(/\s+/).join(' ')),
-      warnings: [...new Set([...n.problems, ...m.problems, ...p.problems])],
-    };
+    writeBackdated(dir, files);
+    return postconfResult(dir, run(binary, ['-c', dir, '-n'], scratch, dir), run(binary, ['-c', dir, '-M'], scratch, dir), run(binary, ['-c', dir, '-P'], scratch, dir));
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }

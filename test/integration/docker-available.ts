@@ -16,6 +16,19 @@ import { DEFAULT_IMAGE_NAME, DOCKER_CONTEXT } from '../../constructs/docker/post
 const CONTENT_LABEL = 'org.postfix-tls-cdktf.content-sha256';
 const BASE_IMAGE = process.env.BASE_IMAGE ?? 'debian:bookworm-slim';
 
+/** An image the live tests run, the base it is built on, and the command that builds it. */
+export interface TestImage {
+  readonly name: string;
+  readonly baseImage: string;
+  readonly setup: string;
+}
+
+/** postfix-tls-cdktf:latest (Debian 12, Postfix 3.7): what PostfixImage builds and most live tests run. */
+export const DEFAULT_TEST_IMAGE: TestImage = { name: DEFAULT_IMAGE_NAME, baseImage: BASE_IMAGE, setup: 'scripts/setup-docker.sh' };
+
+/** postfix-tls-cdktf:trixie (Debian 13, Postfix 3.10, OpenSSL 3.5), built from the same docker/ directory. */
+export const TRIXIE_TEST_IMAGE: TestImage = { name: 'postfix-tls-cdktf:trixie', baseImage: 'debian:trixie-slim', setup: 'POSTFIX_SUITE=trixie scripts/setup-docker.sh' };
+
 export interface DockerStatus {
   readonly available: boolean;
   /** Why not, when unavailable. */
@@ -48,39 +61,43 @@ export function expectedImageContentSha(baseImageId: string): string {
   return createHash('sha256').update(`base ${baseImageId}\n${lines.join('')}`).digest('hex');
 }
 
-let cached: DockerStatus | undefined;
+const cache = new Map<string, DockerStatus>();
 
-/** Checks once per test file. Throws (in every mode) when the image is stale. */
-export function dockerStatus(): DockerStatus {
-  if (cached) return cached;
+/** Checks once per test file and image. Throws (in every mode) when the image is stale. */
+export function dockerStatus(image: TestImage = DEFAULT_TEST_IMAGE): DockerStatus {
+  const known = cache.get(image.name);
+  if (known) return known;
+  const status = imageStatus(image);
+  cache.set(image.name, status);
+  return status;
+}
+
+function imageStatus(image: TestImage): DockerStatus {
   try {
     dockerOutput(['info', '--format', '{{.ServerVersion}}']);
   } catch (e) {
     const detail = ((e as { stderr?: Buffer | string }).stderr ?? (e as Error).message).toString().trim().split('\n')[0];
-    cached = { available: false, reason: `no Docker engine answers \`docker info\` (${detail}); run scripts/setup-docker.sh` };
-    return cached;
+    return { available: false, reason: `no Docker engine answers \`docker info\` (${detail}); run ${image.setup}` };
   }
   let label: string;
   try {
-    label = dockerOutput(['image', 'inspect', '-f', `{{index .Config.Labels "${CONTENT_LABEL}"}}`, DEFAULT_IMAGE_NAME]);
+    label = dockerOutput(['image', 'inspect', '-f', `{{index .Config.Labels "${CONTENT_LABEL}"}}`, image.name]);
   } catch {
-    cached = { available: false, reason: `image ${DEFAULT_IMAGE_NAME} does not exist; build it with scripts/setup-docker.sh` };
-    return cached;
+    return { available: false, reason: `image ${image.name} does not exist; build it with ${image.setup}` };
   }
   let baseId = '';
   try {
-    baseId = dockerOutput(['image', 'inspect', '-f', '{{.Id}}', BASE_IMAGE]);
+    baseId = dockerOutput(['image', 'inspect', '-f', '{{.Id}}', image.baseImage]);
   } catch {
     // without the base image the label cannot be checked; a rebuild would need it anyway
   }
   if (baseId === '' || label !== expectedImageContentSha(baseId)) {
     throw new Error(
-      `image ${DEFAULT_IMAGE_NAME} was not built from the current docker/ directory (label ${label || 'missing'}): ` +
-        'rerun scripts/setup-docker.sh so the integration tests prove the image the constructs deploy',
+      `image ${image.name} was not built from the current docker/ directory (label ${label || 'missing'}): ` +
+        `rerun ${image.setup} so the integration tests prove the image the constructs deploy`,
     );
   }
-  cached = { available: true };
-  return cached;
+  return { available: true };
 }
 
 /** Each client the live tests drive, how to see that it can do what they need, and its Debian packages. */
@@ -106,11 +123,11 @@ export function clientToolProblem(): string | undefined {
 let warned = false;
 
 /**
- * `describe` when Docker is usable; otherwise under CI=true a failing suite, elsewhere `describe.skip`
- * after one loud warning line.
+ * `describe` when Docker is usable and `image` (default postfix-tls-cdktf:latest) was built from the current
+ * docker/; otherwise under CI=true a failing suite, elsewhere `describe.skip` after one loud warning line.
  */
-export function describeWithDocker(name: string, body: () => void): void {
-  const status = dockerStatus();
+export function describeWithDocker(name: string, body: () => void, image: TestImage = DEFAULT_TEST_IMAGE): void {
+  const status = dockerStatus(image);
   if (status.available) {
     // With an engine the suite runs; a client that cannot do its part fails it with the package to install,
     // instead of an empty reply list deep inside a test.

@@ -11,7 +11,7 @@ import { App, TerraformStack } from 'cdktf';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PostfixContainer, PostfixImage, PostfixServer, PostfixServerProps } from '../../index';
+import { PostfixContainer, PostfixImage, PostfixImageProps, PostfixServer, PostfixServerProps } from '../../index';
 import { CertificateFiles, LocalPki } from '../../lib/pki/local-pki';
 import { DockerHarness } from './harness';
 
@@ -95,18 +95,20 @@ export interface SynthesizedStack {
 }
 
 /**
- * Builds `App({ outdir })` with one stack holding a DockerProvider, the shipped PostfixImage and whatever
- * `build` adds; returns the synthesized `stacks/<name>/cdk.tf.json`.
+ * Builds `App({ outdir })` with one stack holding a DockerProvider, the PostfixImage (the shipped one, or
+ * `imageProps.existingImageName` such as postfix-tls-cdktf:trixie) and whatever `build` adds; returns the
+ * synthesized `stacks/<name>/cdk.tf.json`.
  */
 export function synthStack(
   outdir: string,
   name: string,
   build: (stack: TerraformStack, image: PostfixImage) => void,
+  imageProps: PostfixImageProps = {},
 ): SynthesizedStack {
   const app = new App({ outdir, skipValidation: false });
   const stack = new TerraformStack(app, name);
   new DockerProvider(stack, 'docker', {});
-  const image = new PostfixImage(stack, 'Image');
+  const image = new PostfixImage(stack, 'Image', imageProps);
   build(stack, image);
   app.synth();
   return { cdkTfJsonPath: join(outdir, 'stacks', name, 'cdk.tf.json'), outdir };
@@ -125,8 +127,9 @@ export async function startStack(
   outdir: string,
   name: string,
   build: (stack: TerraformStack, image: PostfixImage) => void,
+  imageProps: PostfixImageProps = {},
 ): Promise<DockerHarness> {
-  const { cdkTfJsonPath } = synthStack(outdir, name, build);
+  const { cdkTfJsonPath } = synthStack(outdir, name, build, imageProps);
   const harness = DockerHarness.fromFile(cdkTfJsonPath);
   try {
     await harness.up();
@@ -151,8 +154,8 @@ export class LiveStack {
     }, 60_000);
   }
 
-  async start(name: string, build: (stack: TerraformStack, image: PostfixImage) => void): Promise<DockerHarness> {
-    this.current = await startStack(`${this.tmp.path}/out`, name, build);
+  async start(name: string, build: (stack: TerraformStack, image: PostfixImage) => void, imageProps: PostfixImageProps = {}): Promise<DockerHarness> {
+    this.current = await startStack(`${this.tmp.path}/out`, name, build, imageProps);
     return this.current;
   }
 

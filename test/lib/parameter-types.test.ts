@@ -11,13 +11,13 @@ import { SecurityLevel } from '../../constructs/enums';
 import { PostfixServer, PostfixServerProps } from '../../constructs/postfix-server';
 import { TlsServer } from '../../constructs/tls-server';
 import { parameterValueProblem } from '../../lib/parameter-types';
-import { PARAMETER_TYPES, POSTFIX_VERSION, RESTRICTIONS } from '../../lib/postfix-parameters';
+import { PARAMETER_TYPES, POSTFIX_VERSION, RESTRICTIONS } from '../../lib/postfix-parameters-3.7';
 import { errorOf, newStack, tmpDir } from '../helpers/fixtures';
 import { describeIfPostconf } from '../helpers/postconf';
 import { TerraformStack, Testing } from 'cdktf';
 
 const ROOT = resolve(__dirname, '..', '..');
-const TABLE = join(ROOT, 'lib', 'postfix-parameters.ts');
+const TABLE = join(ROOT, 'lib', 'postfix-parameters-3.7.ts');
 
 describeIfPostconf('the generated table matches the installed Postfix', () => {
   test('a fresh run of scripts/generate-postfix-parameters.ts writes the checked-in table, one parameter per line', () => {

@@ -1034,3 +1034,10 @@ export const MAILLOG_FILE_PREFIXES: readonly string[] = ["/var","/dev/stdout"];
 
 /** Parameter names of this Postfix (postconf -d with the library's master.cf). */
 export const POSTFIX_PARAMETERS: ReadonlySet<string> = new Set(Object.keys(PARAMETER_TYPES));
+
+/**
+ * Parameters this postconf warns about when main.cf or a master.cf -o sets them ("support for parameter NAME will
+ * be removed; instead, WHAT", Postfix 3.9+): name -> WHAT, as postconf prints it. Measured with a main.cf that
+ * sets every parameter.
+ */
+export const DEPRECATED_PARAMETERS: Readonly<Record<string, string>> = {};
