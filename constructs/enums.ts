@@ -100,3 +100,11 @@ export enum KeyRollover {
   /** The certificate moved to the next key; the previous key's TLSA record stays until the rollover is retired. */
   SWITCHED = 'switched',
 }
+
+/** The Postfix release a server's files are rendered for. */
+export enum PostfixVersion {
+  /** Postfix 3.7 (Debian 12 bookworm, OpenSSL 3.0): the shipped image's default. */
+  V3_7 = '3.7',
+  /** Postfix 3.10 (Debian 13 trixie, OpenSSL 3.5). */
+  V3_10 = '3.10',
+}

@@ -2,7 +2,7 @@ import { Aspects } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { DeployFile } from '../lib/deploy-file';
+import { DeployFile, SASL_CONFIG_DIRECTORY } from '../lib/deploy-file';
 import { ConfigError, Diagnostic, Severity } from '../lib/diagnostics';
 import { accessSync, constants } from 'node:fs';
 import type { MainCfParameter } from '../lib/main-cf';
@@ -13,7 +13,8 @@ import { parseNetwork } from '../lib/networks';
 import { absolutePath, hostname, integer, literal, mailAddress, parameterName, quote, word } from '../lib/values';
 import type { ServerCertificate } from './certificates';
 import type { ClientCertPolicy } from './client-cert-policy';
-import { checked, constructError, refuseTokens, reportDiagnostics, typedProps } from './errors';
+import { PostfixVersion } from './enums';
+import { checked, constructError, oneOf, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import type { SessionCache } from './session-cache';
 import type { SmtpClientTls } from './smtp-client-tls';
 import type { SubmissionPort } from './submission-port';
@@ -55,9 +56,9 @@ export class SaslBackend {
   ) {}
 }
 
-const SASL_CONFIG = '/etc/postfix/sasl/smtpd.conf';
+const SASL_CONFIG = `${SASL_CONFIG_DIRECTORY}/smtpd.conf`;
 /** Read by the container's entrypoint, which loads it into /etc/postfix/sasl/sasldb2 with saslpasswd2. */
-const SASL_CREDENTIALS = '/etc/postfix/sasl/private/credentials';
+const SASL_CREDENTIALS = `${SASL_CONFIG_DIRECTORY}/private/credentials`;
 const SASLDB = '/etc/postfix/sasl/sasldb2';
 const SASLDB_CONFIG = `pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: ${SASLDB}\n`;
 
@@ -65,6 +66,12 @@ const SASLDB_CONFIG = `pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_lis
 export interface PostfixServerProps {
   /** Fully qualified host name (`myhostname`); server certificates must cover it. */
   readonly hostname: string;
+  /**
+   * The Postfix release that runs the files: parameters it does not know are not rendered, and what it
+   * deprecates is refused or warned about. Must match the container's PostfixImage.
+   * @default PostfixVersion.V3_7 (the shipped image, Debian 12)
+   */
+  readonly postfixVersion?: PostfixVersion;
   /**
    * Whether the SMTP service is a publicly referenced MX. RFC 3207 forbids requiring TLS on one.
    * @default true
@@ -186,6 +193,8 @@ export class PostfixServer extends Construct {
   }
 
   public readonly hostname: string;
+  /** The Postfix release the files are rendered for. */
+  public readonly postfixVersion: PostfixVersion;
   private readonly props: PostfixServerProps;
   private tls?: TlsServer;
   private clientCerts?: ClientCertPolicy;
@@ -202,6 +211,7 @@ export class PostfixServer extends Construct {
     refuseTokens(this, props);
     typedProps(this, props, { publicMx: 'boolean', smtpService: 'boolean', smtpPort: 'number', chroot: 'boolean', processLimit: 'number', maxUse: 'number', clientConnectionLimit: 'number' });
     this.hostname = checked(this, () => hostname('hostname', props.hostname));
+    this.postfixVersion = checked(this, () => oneOf('postfixVersion', props.postfixVersion ?? PostfixVersion.V3_7, PostfixVersion));
     checked(this, () => {
       if (props.smtpPort !== undefined) integer('smtpPort', props.smtpPort, 1, 65535);
       if (props.processLimit !== undefined) integer('processLimit', props.processLimit, 1, 100000);
@@ -305,6 +315,7 @@ export class PostfixServer extends Construct {
       .map(([name, value]) => ({ name, value }));
     return {
       id: this.node.path,
+      postfixVersion: this.postfixVersion,
       hostname: this.hostname,
       publicMx: p.publicMx ?? true,
       smtp: p.smtpService === false ? undefined : { port: p.smtpPort ?? 25, listenAddress: p.listenAddress },

@@ -10,7 +10,7 @@ import type { TlsSpec } from '../lib/server-spec';
 import { opensslConfigFile } from '../lib/tls-profile';
 import { absolutePath, integer, quote, word } from '../lib/values';
 import { ServerCertificate } from './certificates';
-import { CipherGrade, SecurityLevel, TlsProtocol } from './enums';
+import { CipherGrade, PostfixVersion, SecurityLevel, TlsProtocol } from './enums';
 import { checked, constructError, oneOf, refuseTokens, reportDiagnostics, typedProps } from './errors';
 import { PostfixServer } from './postfix-server';
 import { TlsProfile } from './tls-profile';
@@ -44,7 +44,7 @@ export class DhParameters {
     if (bits !== 2048 && bits !== 3072 && bits !== 4096) {
       throw new Error(`DhParameters.ffdhe(${bits}): RFC 7919 defines 2048, 3072 and 4096 bits`);
     }
-    return new DhParameters(undefined, ffdheGroupPem(bits));
+    return new DhParameters(undefined, ffdheGroupPem(bits), bits);
   }
 
   /**
@@ -76,6 +76,8 @@ export class DhParameters {
   private constructor(
     private readonly localPath: string | undefined,
     private readonly pem: string | undefined,
+    /** @internal The RFC 7919 group size of ffdhe(); Postfix 3.8+ names it instead of reading a file. */
+    public readonly _ffdheBits?: number,
   ) {}
 
   /** @internal */
@@ -251,7 +253,9 @@ export class TlsServer extends Construct {
       reportDiagnostics(this, checked(this, () => certificate._check(this, server.hostname)));
     }
     const placed = this.certificates.map((c) => c._place());
-    const dhFile = (props.dhParameters ?? DhParameters.NONE)._file();
+    const dh = props.dhParameters ?? DhParameters.NONE;
+    const ffdheBits = server.postfixVersion !== PostfixVersion.V3_7 ? dh._ffdheBits : undefined;
+    const dhFile = ffdheBits ? undefined : dh._file();
     const profile = (props.profile ?? TlsProfile.INTERMEDIATE).name;
     const opportunisticProfile = (props.opportunisticProfile ?? TlsProfile.POSTFIX_DEFAULT).name;
     const opensslFiles = [...new Set([profile, opportunisticProfile])].flatMap((name) => opensslConfigFile(name) ?? []);
@@ -272,6 +276,7 @@ export class TlsServer extends Construct {
       excludeCiphers: props.excludeCiphers ?? [],
       mandatoryExcludeCiphers: props.mandatoryExcludeCiphers ?? [],
       dhParamFile: dhFile?.containerPath,
+      ffdheBits,
       starttlsTimeoutSeconds: props.starttlsTimeoutSeconds,
     };
     server._addTls(this);

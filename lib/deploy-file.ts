@@ -16,3 +16,5 @@ export interface DeployFile {
 /** Where the library places TLS material inside the container. */
 export const TLS_DIRECTORY = '/etc/postfix/tls';
 export const PRIVATE_KEY_DIRECTORY = `${TLS_DIRECTORY}/private`;
+/** Where Cyrus SASL's `<application>.conf` (smtpd.conf) lives: `cyrus_sasl_config_path`. */
+export const SASL_CONFIG_DIRECTORY = '/etc/postfix/sasl';

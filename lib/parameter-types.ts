@@ -1,4 +1,4 @@
-import { PARAMETER_TYPES, RESTRICTIONS } from './postfix-parameters-3.7';
+import { DEFAULT_POSTFIX_VERSION, POSTFIX_RELEASES, PostfixVersion } from './postfix-versions';
 import { quote } from './values';
 
 /**
@@ -28,8 +28,8 @@ export function listWords(value: string): string[] {
  * parameters and values with `$` expansion, which are only known when Postfix runs). `classes` are the
  * names declared in smtpd_restriction_classes, which restriction lists may use.
  */
-export function parameterValueProblem(name: string, value: string, classes: ReadonlySet<string> = new Set()): string | undefined {
-  const type = PARAMETER_TYPES[name];
+export function parameterValueProblem(name: string, value: string, classes: ReadonlySet<string> = new Set(), version: PostfixVersion = DEFAULT_POSTFIX_VERSION): string | undefined {
+  const type = POSTFIX_RELEASES[version].parameterTypes[name];
   if (type === undefined || type === 'text' || value.includes('$')) return undefined;
   switch (type) {
     case 'boolean':
@@ -41,7 +41,7 @@ export function parameterValueProblem(name: string, value: string, classes: Read
     case 'time':
       return /^\d{1,9}[smhdw]?$/.test(value) ? undefined : EXPECTED.time;
     case 'restrictions':
-      return restrictionProblem(value, classes);
+      return restrictionProblem(value, classes, POSTFIX_RELEASES[version].restrictions);
     default: {
       const members = type.slice('enum:'.length).split('|');
       return value === '' || members.includes(value.toLowerCase()) ? undefined : `one of ${members.join(', ')}`;
@@ -49,10 +49,10 @@ export function parameterValueProblem(name: string, value: string, classes: Read
   }
 }
 
-function restrictionProblem(value: string, classes: ReadonlySet<string>): string | undefined {
+function restrictionProblem(value: string, classes: ReadonlySet<string>, restrictions: Readonly<Record<string, boolean>>): string | undefined {
   const words = listWords(value);
   for (let i = 0; i < words.length; i++) {
-    const takesArgument = RESTRICTIONS[words[i]];
+    const takesArgument = restrictions[words[i]];
     if (takesArgument === undefined && !classes.has(words[i])) {
       return `a list of SMTP access restrictions (postconf(5)), but ${quote(words[i])} is neither a restriction nor a class in smtpd_restriction_classes`;
     }

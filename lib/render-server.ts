@@ -1,3 +1,4 @@
+import { SASL_CONFIG_DIRECTORY } from './deploy-file';
 import { ConfigError, Diagnostic, Severity } from './diagnostics';
 import { lookupTable, LookupTable } from './lookup-table';
 import { MainCfParameter, MainCfSection, renderMainCf } from './main-cf';
@@ -81,6 +82,8 @@ function cipherParameters(tls: TlsSpec): MainCfParameter[] {
   const mandatoryExcluded = [...mandatory.excludeCiphers, ...tls.mandatoryExcludeCiphers].filter((c) => !excluded.includes(c));
   if (mandatoryExcluded.length > 0) out.push(param('smtpd_tls_mandatory_exclude_ciphers', commaList('excluded cipher', mandatoryExcluded)));
   if (tls.dhParamFile) out.push(param('smtpd_tls_dh1024_param_file', absolutePath('DH parameter file', tls.dhParamFile)));
+  // Postfix 3.8+ names RFC 7919 groups directly; the parameter file is deprecated there.
+  if (tls.ffdheBits) out.push(param('tls_ffdhe_auto_groups', `ffdhe${integer('ffdhe group size', tls.ffdheBits, 2048, 8192)}`));
   return out;
 }
 
@@ -339,7 +342,12 @@ export function renderServer(spec: ServerSpec): RenderedServer {
     {
       title: 'SASL authentication (enabled per submission service in master.cf)',
       parameters: spec.sasl
-        ? [param('smtpd_sasl_type', spec.sasl.type), param('smtpd_sasl_path', word('SASL path', spec.sasl.path))]
+        ? [
+            param('smtpd_sasl_type', spec.sasl.type),
+            param('smtpd_sasl_path', word('SASL path', spec.sasl.path)),
+            // Where the shipped smtpd.conf is: Debian 12's Postfix looks there by itself, Debian 13's (3.10) does not.
+            ...(spec.sasl.type === 'cyrus' ? [param('cyrus_sasl_config_path', SASL_CONFIG_DIRECTORY)] : []),
+          ]
         : [],
     },
     {

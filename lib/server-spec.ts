@@ -1,3 +1,4 @@
+import type { PostfixVersion } from './postfix-versions';
 import type { MainCfParameter } from './main-cf';
 import type { TableEntry, TableType } from './lookup-table';
 import type { TlsProfileName } from './tls-profile';
@@ -56,6 +57,8 @@ export interface TlsSpec {
   readonly excludeCiphers: readonly string[];
   readonly mandatoryExcludeCiphers: readonly string[];
   readonly dhParamFile?: string;
+  /** An RFC 7919 group size for DHE: a parameter file on 3.7, `tls_ffdhe_auto_groups` on 3.8+. */
+  readonly ffdheBits?: number;
   readonly starttlsTimeoutSeconds?: number;
 }
 
@@ -151,6 +154,8 @@ export interface SmtpServiceSpec {
 
 export interface ServerSpec {
   readonly id: string;
+  /** The Postfix release that will read the files: what is rendered, refused and warned about depends on it. */
+  readonly postfixVersion: PostfixVersion;
   readonly hostname: string;
   /** A publicly referenced MX: RFC 3207 forbids requiring TLS on it. */
   readonly publicMx: boolean;

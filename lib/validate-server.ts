@@ -1,6 +1,6 @@
 import { isPrivateNetwork, MIN_TRUSTED_PREFIX, parseNetwork, SocketClaims } from './networks';
 import { listWords, parameterValueProblem } from './parameter-types';
-import { MAILLOG_FILE_PREFIXES, POSTFIX_PARAMETERS, POSTFIX_VERSION } from './postfix-parameters-3.7';
+import { POSTFIX_RELEASES } from './postfix-versions';
 import { RELAY_REFUSED } from './relay-parameters';
 import { hostname, quote } from './values';
 import { Diagnostic, error, warning } from './diagnostics';
@@ -208,8 +208,11 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
     out.push(warning('weak-cipher-grade', `mandatoryCipherGrade '${tls.mandatoryCipherGrade}' is treated as 'medium' since Postfix 3.8 and is weak before: use 'medium' or 'high'`));
   }
   validateCipherLists(spec, out);
-  if (tls.dhParamFile && !profile.usesDhe && !opportunistic.usesDhe) {
-    out.push(warning('dh-params-unused', `DH parameters ${tls.dhParamFile} are unused: neither profile '${tls.profile}' nor opportunisticProfile '${tls.opportunisticProfile}' has DHE cipher suites. Remove them, or use TlsProfile.POSTFIX_DEFAULT`));
+  if (tls.dhParamFile && spec.postfixVersion !== '3.7') {
+    out.push(error('dh-param-file-deprecated', `custom DH parameters (${tls.dhParamFile}) need smtpd_tls_dh1024_param_file, which Postfix ${spec.postfixVersion} deprecates (its postconf warns; OpenSSL 3 picks RFC 7919 groups itself): use DhParameters.ffdhe(bits), rendered as tls_ffdhe_auto_groups, or DhParameters.NONE`));
+  }
+  if ((tls.dhParamFile || tls.ffdheBits) && !profile.usesDhe && !opportunistic.usesDhe) {
+    out.push(warning('dh-params-unused', `DH parameters ${tls.dhParamFile ?? `ffdhe${tls.ffdheBits}`} are unused: neither profile '${tls.profile}' nor opportunisticProfile '${tls.opportunisticProfile}' has DHE cipher suites. Remove them, or use TlsProfile.POSTFIX_DEFAULT`));
   }
   if (tls.starttlsTimeoutSeconds !== undefined && tls.starttlsTimeoutSeconds < 10) {
     out.push(warning('starttls-timeout-short', `starttlsTimeoutSeconds ${tls.starttlsTimeoutSeconds}s may drop slow but honest clients: use 10s or more`));
@@ -560,6 +563,7 @@ function additional(spec: ServerSpec, name: string): string | undefined {
 }
 
 function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void {
+  const release = POSTFIX_RELEASES[spec.postfixVersion];
   const classes = new Set(listWords(additional(spec, 'smtpd_restriction_classes') ?? ''));
   for (const { name, value } of spec.additionalParameters) {
     const relay = RELAY_REFUSED[name];
@@ -588,23 +592,26 @@ function validateAdditionalParameters(spec: ServerSpec, out: Diagnostic[]): void
       out.push(error('bad-load-time-value', `additional parameter ${name} = ${quote(value)}: Postfix evaluates it whenever it loads main.cf and stops on this value: use ${check.source}`));
     }
     // Refused names are not type-checked: their own error says what to set instead.
-    const problem = forbidden || managed || clientProp ? undefined : parameterValueProblem(name, value, classes);
+    const problem = forbidden || managed || clientProp ? undefined : parameterValueProblem(name, value, classes, spec.postfixVersion);
     if (problem) {
-      out.push(error('parameter-value-type', `additional parameter ${name} = ${quote(value)} is not a valid value: Postfix ${POSTFIX_VERSION} expects ${problem} (postconf(5)), and its daemons stop on anything else. Fix additionalParameters.${name}`));
+      out.push(error('parameter-value-type', `additional parameter ${name} = ${quote(value)} is not a valid value: Postfix ${release.fullVersion} expects ${problem} (postconf(5)), and its daemons stop on anything else. Fix additionalParameters.${name}`));
     }
-    const replacement = DEPRECATED_PARAMETERS[name];
+    // The target's own postconf advice where it has one; the 3.9+ list warns ahead on older targets.
+    const measured = forbidden || managed || clientProp ? undefined : release.deprecated[name];
+    const replacement = DEPRECATED_PARAMETERS[name] ?? measured;
     if (replacement) {
-      out.push(warning('deprecated-parameter', `additional parameter ${name} is deprecated (Postfix 3.9+ warns about it, DEPRECATION_README): use ${replacement}`));
+      const who = measured ? `Postfix ${release.fullVersion}'s postconf warns about it` : 'Postfix 3.9+ warns about it';
+      out.push(warning('deprecated-parameter', `additional parameter ${name} is deprecated (${who}, DEPRECATION_README): use ${replacement}`));
     }
-    if (!forbidden && !managed && !POSTFIX_PARAMETERS.has(name)) {
-      out.push(warning('unknown-parameter', `additional parameter ${name} is not a Postfix 3.7 parameter: Postfix ignores it ("unused parameter"). Check the spelling`));
+    if (!forbidden && !managed && !release.parameters.has(name)) {
+      out.push(warning('unknown-parameter', `additional parameter ${name} is not a Postfix ${spec.postfixVersion} parameter: Postfix ignores it ("unused parameter"). Check the spelling, or the PostfixServer postfixVersion`));
     }
   }
 }
 
 /** Postfix's postlogd refuses a maillog_file outside maillog_file_prefixes (a guard against overwriting files). */
 function validateMaillog(spec: ServerSpec, out: Diagnostic[]): void {
-  const prefixes = listWords(additional(spec, 'maillog_file_prefixes') ?? MAILLOG_FILE_PREFIXES.join(' '));
+  const prefixes = listWords(additional(spec, 'maillog_file_prefixes') ?? POSTFIX_RELEASES[spec.postfixVersion].maillogFilePrefixes.join(' '));
   if (!prefixes.some((prefix) => spec.maillogFile.startsWith(prefix))) {
     out.push(error('maillog-file-prefix', `maillogFile ${quote(spec.maillogFile)} is outside maillog_file_prefixes (${prefixes.join(', ')}): Postfix refuses to log there. Use maillogFile '/dev/stdout' (the container log) or a file under /var`));
   }

@@ -158,6 +158,9 @@ export class PostfixContainer extends Construct {
       Annotations.of(this).addWarning(`[trusted-networks-behind-docker-proxy] server ${server.node.path} trusts ${trusted.join(', ')} (trustedNetworks), but the container publishes its ports through Docker, whose proxy can make every client appear to come from the Docker gateway (and IPv6 clients from an IPv4 address): strangers could relay as trusted clients. Set hostNetwork: true so Postfix sees real client addresses, or drop trustedNetworks and let clients authenticate`);
     }
 
+    if (server.postfixVersion !== props.image.postfixVersion) {
+      throw constructError(this, `server ${server.node.path} is rendered for Postfix ${server.postfixVersion} (postfixVersion), but image ${props.image.node.path} runs Postfix ${props.image.postfixVersion}: set the same postfixVersion on the PostfixServer and the PostfixImage`);
+    }
     const warningDays = props.certificateExpiryWarningDays;
     if (warningDays !== undefined) checked(this, () => integer('certificateExpiryWarningDays', warningDays, 0, 3650));
     // Only a value the user chose is passed: the script's default is the documented 30.

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { constructError } from '../errors';
+import { PostfixVersion } from '../enums';
+import { checked, constructError, oneOf } from '../errors';
 
 /** The package's docker/ directory, found from this file whether it runs from source or from the build. */
 function shippedDockerContext(): string {
@@ -28,10 +29,22 @@ export interface PostfixImageProps {
   /**
    * Name of an existing image to use instead of building the shipped Dockerfile. It must provide the same
    * entrypoint contract (see docker/README.md).
-   * @default - build the shipped Dockerfile as `postfix-tls-cdktf:latest`
+   * @default - build the shipped Dockerfile as `postfix-tls-cdktf:latest` (or `:trixie` for Postfix 3.10)
    */
   readonly existingImageName?: string;
+  /**
+   * The Postfix release of the image: the shipped Dockerfile is built on Debian 12 (3.7) or Debian 13 (3.10);
+   * for an existing image, the release it runs. Servers in its containers must target the same release.
+   * @default PostfixVersion.V3_7
+   */
+  readonly postfixVersion?: PostfixVersion;
 }
+
+/** The shipped image per release: its tag and Debian base. */
+const SHIPPED_IMAGES: Readonly<Record<PostfixVersion, { readonly name: string; readonly baseImage: string }>> = {
+  [PostfixVersion.V3_7]: { name: DEFAULT_IMAGE_NAME, baseImage: 'debian:bookworm-slim' },
+  [PostfixVersion.V3_10]: { name: 'postfix-tls-cdktf:trixie', baseImage: 'debian:trixie-slim' },
+};
 
 function contextDigest(directory: string): string {
   const hash = createHash('sha256');
@@ -45,20 +58,29 @@ function contextDigest(directory: string): string {
 export class PostfixImage extends Construct {
   /** Image reference for containers (the image id once built). */
   public readonly imageRef: string;
+  /** The Postfix release the image runs. */
+  public readonly postfixVersion: PostfixVersion;
 
   constructor(scope: Construct, id: string, props: PostfixImageProps = {}) {
     super(scope, id);
     if (props.existingImageName !== undefined && !IMAGE_REFERENCE.test(props.existingImageName)) {
       throw constructError(this, `existingImageName ${JSON.stringify(props.existingImageName)} is not an image reference (e.g. registry.example.com/postfix:1.2)`);
     }
+    this.postfixVersion = checked(this, () => oneOf('postfixVersion', props.postfixVersion ?? PostfixVersion.V3_7, PostfixVersion));
+    const shipped = SHIPPED_IMAGES[this.postfixVersion];
     // The build context is copied into the stack's output as an asset and named relative to it, so
     // cdk.tf.json does not depend on where node_modules lives.
     const image = props.existingImageName
       ? new Image(this, 'Image', { name: props.existingImageName, keepLocally: true })
       : new Image(this, 'Image', {
-          name: DEFAULT_IMAGE_NAME,
+          name: shipped.name,
           keepLocally: true,
-          buildAttribute: { context: new TerraformAsset(this, 'Context', { path: DOCKER_CONTEXT, type: AssetType.DIRECTORY }).path, networkMode: 'host' },
+          buildAttribute: {
+            context: new TerraformAsset(this, 'Context', { path: DOCKER_CONTEXT, type: AssetType.DIRECTORY }).path,
+            networkMode: 'host',
+            // The Dockerfile's default base is bookworm: only another release passes its base.
+            ...(this.postfixVersion === PostfixVersion.V3_7 ? {} : { buildArgs: { BASE_IMAGE: shipped.baseImage } }),
+          },
           triggers: { docker_context_sha256: contextDigest(DOCKER_CONTEXT) },
         });
     this.imageRef = image.imageId;

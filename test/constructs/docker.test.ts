@@ -19,6 +19,7 @@ import {
   PostfixContainerProps,
   PostfixImage,
   PostfixServer,
+  PostfixVersion,
   SaslBackend,
   SecurityLevel,
   SubmissionMode,
@@ -204,6 +205,26 @@ describe('PostfixContainer', () => {
       submissions: [{ requireClientCertificate: true }],
     };
     expect(synth(parts).container.healthcheck.test).toEqual(['CMD', '/usr/local/bin/healthcheck.sh', '587', 'plain']);
+  });
+
+  test('PostfixImage postfixVersion V3_10 builds the shipped Dockerfile on Debian 13 as postfix-tls-cdktf:trixie; the server must match', () => {
+    const { stack } = newStack();
+    new DockerProvider(stack, 'docker', {});
+    const server = buildServer(stack, 'mx', pki(), { server: { postfixVersion: PostfixVersion.V3_10 } });
+    const image = new PostfixImage(stack, 'Image', { postfixVersion: PostfixVersion.V3_10 });
+    new PostfixContainer(stack, 'Container', { server, image });
+    const parsed = JSON.parse(Testing.synth(stack, true));
+    const [imageJson] = Object.values(parsed.resource.docker_image) as { name: string; build: { build_args?: Record<string, string> } }[];
+    expect(imageJson.name).toBe('postfix-tls-cdktf:trixie');
+    expect(imageJson.build.build_args).toEqual({ BASE_IMAGE: 'debian:trixie-slim' });
+    expect(readFileSync(join(DOCKER_CONTEXT, 'Dockerfile'), 'utf8')).toMatch(/^ARG BASE_IMAGE=debian:bookworm-slim$/m);
+
+    const other = newStack();
+    const mismatched = buildServer(other.stack, 'mx', pki(), {});
+    const trixie = new PostfixImage(other.stack, 'Image', { postfixVersion: PostfixVersion.V3_10 });
+    expect(errorOf(() => new PostfixContainer(other.stack, 'Container', { server: mismatched, image: trixie })).message).toBe(
+      '[stack/Container] server stack/mx is rendered for Postfix 3.7 (postfixVersion), but image stack/Image runs Postfix 3.10: set the same postfixVersion on the PostfixServer and the PostfixImage',
+    );
   });
 
   test('certificateExpiryWarningDays is passed to the healthcheck only when set; bad values are refused', () => {

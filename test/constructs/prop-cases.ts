@@ -13,6 +13,7 @@ import {
   ClientIdentity,
   DhParameters,
   FingerprintDigest,
+  PostfixVersion,
   SaslBackend,
   SecurityLevel,
   SessionStore,
@@ -77,6 +78,14 @@ export interface PropCase {
   readonly warnings?: string[];
   /** Further checks of the files the container gets. */
   readonly files?: (files: DeployFile[], t: TestPki) => void;
+  /** The release the server targets (set on its props); the postconf of that release reads the case. */
+  readonly postfixVersion?: PostfixVersion;
+}
+
+/** The case's parts with its postfixVersion on the server. */
+export function propCaseParts(c: PropCase, t: TestPki): ServerParts {
+  const parts = c.parts(t);
+  return c.postfixVersion === undefined ? parts : { ...parts, server: { ...parts.server, postfixVersion: c.postfixVersion } };
 }
 
 const withSubmission: Partial<ServerParts> = { submissions: [{}] };
@@ -287,6 +296,20 @@ export const PROP_CASES: readonly PropCase[] = [
       expect(text).toContain('(3072 bit)');
       expect(text).toContain('GROUP: ffdhe3072');
     },
+  },
+  {
+    construct: 'PostfixServer', prop: 'postfixVersion', variant: 'V3_10: DhParameters.ffdhe(3072) becomes tls_ffdhe_auto_groups, no parameter file',
+    postfixVersion: PostfixVersion.V3_10,
+    parts: (t) => ({ tls: { certificates: ecdsa(t), profile: TlsProfile.POSTFIX_DEFAULT, dhParameters: DhParameters.ffdhe(3072) } }),
+    main: ['tls_ffdhe_auto_groups = ffdhe3072'],
+    absent: ['smtpd_tls_dh1024_param_file'],
+    files: (files) => expect(files.map((f) => f.containerPath)).not.toContain('/etc/postfix/tls/dh.pem'),
+  },
+  {
+    construct: 'PostfixServer', prop: 'postfixVersion', variant: 'V3_10: Cyrus SASL names its configuration directory',
+    postfixVersion: PostfixVersion.V3_10,
+    parts: () => ({ server: { sasl: SaslBackend.cyrus() }, submissions: [{}] }),
+    main: ['smtpd_sasl_type = cyrus', 'cyrus_sasl_config_path = /etc/postfix/sasl'],
   },
   {
     construct: 'TlsServer', prop: 'dhParameters', variant: 'DhParameters.fromFile: uploaded from the local path',

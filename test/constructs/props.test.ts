@@ -8,10 +8,10 @@ import { Testing } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PostfixServer } from '../../index';
+import { PostfixServer, PostfixVersion } from '../../index';
 import { buildServer, mainCfLines, masterService, newStack, useTestPki } from '../helpers/fixtures';
 import { describeIfPostconf, postconfCheck } from '../helpers/postconf';
-import { PROP_CASES as CASES, PropCase, preparePropCaseFiles } from './prop-cases';
+import { PROP_CASES as CASES, PropCase, preparePropCaseFiles, propCaseParts } from './prop-cases';
 
 const pki = useTestPki();
 beforeAll(() => preparePropCaseFiles(pki()), 60_000);
@@ -28,7 +28,7 @@ function warningRules(scope: IConstruct): string[] {
 
 function build(c: PropCase): { server: PostfixServer; warnings: string[] } {
   const { stack } = newStack();
-  const server = buildServer(stack, 'mx', pki(), c.parts(pki()));
+  const server = buildServer(stack, 'mx', pki(), propCaseParts(c, pki()));
   Testing.synth(stack, true);
   return { server, warnings: warningRules(stack) };
 }
@@ -57,7 +57,8 @@ describe('each prop renders its Postfix parameter', () => {
 });
 
 describeIfPostconf('each prop case passes the real postconf, which reads back the rendered values', () => {
-  test.each(CASES.map((c) => [title(c), c] as const))('%s', (_title, c) => {
+  // The host's postconf is 3.7; cases for another release are read by that release's (test/integration/postconf-3.10.test.ts).
+  test.each(CASES.filter((c) => (c.postfixVersion ?? PostfixVersion.V3_7) === PostfixVersion.V3_7).map((c) => [title(c), c] as const))('%s', (_title, c) => {
     const { server } = build(c);
     const rendered = server.render();
     const result = postconfCheck(rendered);

@@ -329,9 +329,15 @@ export function planStack(cdkTfJson: string | object, workingDirectory?: string)
     if (!isUnset(image.build)) {
       const build = Array.isArray(image.build) ? image.build[0] : image.build;
       if (!isObject(build)) refuse(where, 'build is not an object');
-      checkKeys(`${where}.build`, build, ['context', 'network_mode']);
+      checkKeys(`${where}.build`, build, ['context', 'network_mode', 'build_args']);
       const mode = optionalString(`${where}.build`, build, 'network_mode');
       if (mode !== undefined && mode !== 'host') refuse(`${where}.build`, `network_mode ${describeJson(mode)}: builds only ever use the host network here`);
+      // The base of another Debian release: scripts/setup-docker.sh (POSTFIX_SUITE) builds that image under this name.
+      if (!isUnset(build.build_args)) {
+        if (!isObject(build.build_args)) refuse(`${where}.build`, 'build_args is not an object');
+        checkKeys(`${where}.build.build_args`, build.build_args, ['BASE_IMAGE']);
+        noToken(`${where}.build.build_args`, 'BASE_IMAGE', requireString(`${where}.build.build_args`, build.build_args, 'BASE_IMAGE'));
+      }
     }
   }
   const volumeNames: string[] = [];

@@ -3,7 +3,7 @@
  *
  * - lib/postfix-parameters-3.10.ts is what scripts/generate-postfix-parameters.ts writes from the image's own
  *   postconf and postconf(5), including the parameters its postconf warns about as deprecated.
- * - Every snapshot case (test/constructs/snapshot-cases.ts) passes the image's `postconf -n`, `-M` and `-P`
+ * - Every snapshot case (test/constructs/snapshot-cases.ts), rendered for PostfixVersion.V3_10, passes the image's `postconf -n`, `-M` and `-P`
  *   without a warning, and Postfix reads back every main.cf parameter with the value rendered. The host's
  *   postconf (3.7) checks the same in test/constructs/snapshots.test.ts. No container runs Postfix here: one
  *   `docker run` of the image's postconf reads all cases.
@@ -12,7 +12,9 @@ import { Testing } from 'cdktf';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PostfixVersion } from '../../index';
 import { DEPRECATED_PARAMETERS, PARAMETER_TYPES, POSTFIX_VERSION } from '../../lib/postfix-parameters-3.10';
+import { PROP_CASES, propCaseParts } from '../constructs/prop-cases';
 import { SNAPSHOT_CASES } from '../constructs/snapshot-cases';
 import { buildServer, mainCfLines, newStack, tmpDir, useTestPki } from '../helpers/fixtures';
 import { imagePostconfCheckAll, imagePostfixVersion } from '../helpers/image-postconf';
@@ -30,7 +32,8 @@ describeWithDocker(`Postfix 3.10 (${IMAGE}) reads every snapshot case`, () => {
   beforeAll(() => {
     for (const c of SNAPSHOT_CASES) {
       const { stack } = newStack();
-      const server = buildServer(stack, c.id, pki(), c.parts(pki()));
+      const parts = c.parts(pki());
+      const server = buildServer(stack, c.id, pki(), { ...parts, server: { ...parts.server, postfixVersion: PostfixVersion.V3_10 } });
       Testing.synth(stack, true);
       const { mainCf, masterCf, warnings } = server.render();
       expect(warnings).toEqual([]);
@@ -83,12 +86,27 @@ describeWithDocker(`Postfix 3.10 (${IMAGE}) reads every snapshot case`, () => {
   });
 
   test.each(SNAPSHOT_CASES.map((c) => [c.id] as const))('%s: postconf -n, -M and -P of 3.10 print no warning and read back every parameter', (id) => {
-    const result = results.get(id)!;
-    const { mainCf, masterCf } = rendered.get(id)!;
+    expectReadBack(results.get(id)!, rendered.get(id)!);
+  });
+
+  test('the prop cases for 3.10 pass its postconf, which reads back every parameter', () => {
+    const cases = PROP_CASES.filter((c) => c.postfixVersion === PostfixVersion.V3_10);
+    expect(cases.length).toBeGreaterThan(0);
+    const files = cases.map((c) => {
+      const { stack } = newStack();
+      const server = buildServer(stack, 'mx', pki(), propCaseParts(c, pki()));
+      Testing.synth(stack, true);
+      expect(server.postfixVersion).toBe(PostfixVersion.V3_10);
+      return server.render();
+    });
+    imagePostconfCheckAll(IMAGE, files).forEach((result, i) => expectReadBack(result, files[i]));
+  });
+
+  function expectReadBack(result: PostconfResult, { mainCf, masterCf }: { mainCf: string; masterCf: string }): void {
     expect(result.warnings).toEqual([]);
     const expected = Object.fromEntries(mainCfLines(mainCf).map((l) => (l.includes(' = ') ? [l.slice(0, l.indexOf(' = ')), l.slice(l.indexOf(' = ') + 3)] : [l.replace(/ =$/, ''), ''])));
     expect(result.mainParameters).toEqual(expected);
     const serviceLines = masterCf.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !/^\s/.test(l));
     expect(result.masterServices).toHaveLength(serviceLines.length);
-  });
+  }
 }, TRIXIE_TEST_IMAGE);

@@ -1,11 +1,11 @@
 /**
  * Issue 11, first slice: the trixie image (Debian 13, Postfix 3.10, OpenSSL 3.5) runs what the library renders.
- * One server built from the constructs, deployed with PostfixImage({ existingImageName: 'postfix-tls-cdktf:trixie' })
+ * One server built from the constructs, deployed with PostfixImage({ postfixVersion: PostfixVersion.V3_10 }) (the shipped Dockerfile on Debian 13, postfix-tls-cdktf:trixie)
  * through the harness (host network, 127.0.0.1): the entrypoint accepts the files, the container's STARTTLS
  * healthcheck passes, STARTTLS on 25, STARTTLS + SASL on 587 and wrapper mode on 465 work with the host's clients.
  * Ports 48000-48999.
  */
-import { SaslBackend, ServerCertificate, SessionCache, SubmissionMode, SubmissionPort, TlsProfile, TlsServer } from '../../index';
+import { PostfixVersion, SaslBackend, ServerCertificate, SessionCache, SubmissionMode, SubmissionPort, TlsProfile, TlsServer } from '../../index';
 import type { CertificateFiles } from '../../lib/pki/local-pki';
 import { readFileSync } from 'node:fs';
 import { sClient, SmtpSession, swaks } from './clients';
@@ -30,7 +30,7 @@ describeWithDocker('the trixie image (Postfix 3.10, OpenSSL 3.5) runs a rendered
     const rsa = await pki.server('trixie-rsa', 'trixie-intermediate', [MX.host], 'rsa');
     const credentials = tmp.file('credentials', `alice ${password}\n`);
     await live.start('trixie', (stack, image) => {
-      const mx = testServer(stack, 'mx', { hostname: MX.host, port: MX.smtp, localDomains: [LOCAL_DOMAIN], sasl: SaslBackend.cyrusSasldb(credentials) });
+      const mx = testServer(stack, 'mx', { hostname: MX.host, port: MX.smtp, postfixVersion: PostfixVersion.V3_10, localDomains: [LOCAL_DOMAIN], sasl: SaslBackend.cyrusSasldb(credentials) });
       new TlsServer(mx, 'Tls', {
         certificates: [ServerCertificate.fromFiles({ chainFile: ecdsa.chainPath, keyFile: ecdsa.keyPath }), ServerCertificate.fromFiles({ chainFile: rsa.chainPath, keyFile: rsa.keyPath })],
         profile: TlsProfile.INTERMEDIATE,
@@ -39,7 +39,7 @@ describeWithDocker('the trixie image (Postfix 3.10, OpenSSL 3.5) runs a rendered
       new SubmissionPort(mx, 'Submission', { mode: SubmissionMode.STARTTLS, port: MX.submission, listenAddress: LOOPBACK });
       new SubmissionPort(mx, 'Submissions', { mode: SubmissionMode.WRAPPER, port: MX.submissions, listenAddress: LOOPBACK });
       testContainer(stack, mx, image, MX.name);
-    }, { existingImageName: TRIXIE_TEST_IMAGE.name });
+    }, { postfixVersion: PostfixVersion.V3_10 });
   }, 180_000);
 
   test('the container runs the trixie image, Postfix 3.10 with OpenSSL 3.5, and its healthcheck (STARTTLS) passes', async () => {

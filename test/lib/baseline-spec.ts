@@ -8,6 +8,7 @@ import type { ClientCertSpec, ServerSpec, SessionCacheSpec, SmtpClientSpec, Subm
 export function baselineSpec(): ServerSpec {
   return {
     id: 'mx',
+    postfixVersion: '3.7',
     hostname: 'mx.example.com',
     publicMx: true,
     smtp: { port: 25 },

@@ -85,6 +85,7 @@ const BASELINE_MAIN_CF: Record<string, string> = {
   smtpd_tls_session_cache_timeout: '1h',
   smtpd_sasl_type: 'cyrus',
   smtpd_sasl_path: 'smtpd',
+  cyrus_sasl_config_path: '/etc/postfix/sasl',
   smtpd_relay_restrictions: 'permit_tls_clientcerts, reject_unauth_destination',
   smtp_tls_security_level: 'may',
   smtp_tls_loglevel: '1',

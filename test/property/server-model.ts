@@ -177,7 +177,7 @@ function listenerName(address: string | undefined, standardName: string, port: n
 const MODELLED = new Set([
   'myhostname', 'mydestination', 'maillog_file', 'mynetworks', 'smtpd_relay_restrictions', 'relay_clientcerts',
   'smtpd_tls_exclude_ciphers', 'smtpd_tls_mandatory_exclude_ciphers', 'smtpd_tls_session_cache_database',
-  'smtpd_sasl_type', 'smtpd_sasl_path', 'smtpd_tls_ask_ccert',
+  'smtpd_sasl_type', 'smtpd_sasl_path', 'cyrus_sasl_config_path', 'smtpd_tls_ask_ccert',
 ]);
 
 interface Control {
@@ -242,6 +242,7 @@ export function expectedFor(config: Config): Expected {
   }
   set('smtpd_sasl_type', config.sasl.kind);
   set('smtpd_sasl_path', config.sasl.path ?? (config.sasl.kind === 'dovecot' ? 'private/auth' : 'smtpd'));
+  if (config.sasl.kind === 'cyrus') set('cyrus_sasl_config_path', '/etc/postfix/sasl');
   for (const [name, value] of config.additionalParameters) set(name, value);
 
   const services = base.services.map((service): ParsedService => {
