@@ -180,7 +180,11 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
       out.push(error('duplicate-key-algorithm', `two ${algorithm.toUpperCase()} certificates are given; Postfix uses one certificate per key type: keep one`));
     }
   }
-  if (algorithms.includes('dsa')) {
+  if (algorithms.length > 0 && algorithms.every((a) => a === 'dsa')) {
+    // Measured (Postfix 3.7, OpenSSL 3.0): the server moves to TLS 1.2 for the DSA key, and the client offers
+    // no DHE-DSS suite, so SSL_accept fails with "no shared cipher" and STARTTLS never completes.
+    out.push(error('dsa-only', `TlsServer certificates holds only a DSA certificate (${tls.certificates[0].chainPath}): TLS 1.3 has no DSA signatures and current TLS clients (OpenSSL 3, Node, browsers) offer no DHE-DSS suite, so every STARTTLS handshake fails with "no shared cipher" and the container never gets healthy. Add an ECDSA (or RSA) certificate to certificates (a DSA one may stay next to it), or replace the DSA certificate`));
+  } else if (algorithms.includes('dsa')) {
     out.push(warning('dsa-obsolete', `a DSA certificate (${tls.certificates.find((c) => c.algorithm === 'dsa')?.chainPath}) is configured: DSA is obsolete and modern clients do not negotiate it. Use an ECDSA certificate (optionally next to RSA)`));
   }
   if (algorithms.length > 0 && algorithms.every((a) => a === 'ed25519' || a === 'ed448')) {

@@ -165,8 +165,9 @@ export const PROP_CASES: readonly PropCase[] = [
     main: ['smtpd_tls_chain_files = /etc/postfix/tls/private/ecdsa.key.pem, /etc/postfix/tls/ecdsa.chain.pem, /etc/postfix/tls/private/rsa.key.pem, /etc/postfix/tls/rsa.chain.pem'],
   },
   {
-    construct: 'TlsServer', prop: 'certificates', variant: 'DSA (obsolete): accepted with a warning', parts: () => ({ tls: { certificates: [serverCert(dsa)] } }),
-    main: ['smtpd_tls_chain_files = /etc/postfix/tls/private/dsa.key.pem, /etc/postfix/tls/dsa.chain.pem'],
+    // DSA alone is refused (dsa-only: no current client negotiates it); next to ECDSA it is accepted with a warning.
+    construct: 'TlsServer', prop: 'certificates', variant: 'DSA (obsolete) next to ECDSA: accepted with a warning', parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa), serverCert(dsa)] } }),
+    main: ['smtpd_tls_chain_files = /etc/postfix/tls/private/ecdsa.key.pem, /etc/postfix/tls/ecdsa.chain.pem, /etc/postfix/tls/private/dsa.key.pem, /etc/postfix/tls/dsa.chain.pem'],
     warnings: ['dsa-obsolete'],
   },
   {
