@@ -183,6 +183,12 @@ export interface TlsServerProps {
    * @default - Postfix's default, 300 (10 under stress)
    */
   readonly starttlsTimeoutSeconds?: number;
+  /**
+   * Offer the hybrid post-quantum key exchange X25519MLKEM768 first on the smtpd services, classic groups after
+   * it (`-o tls_eecdh_auto_curves`); false keeps Postfix's classic groups. Needs Postfix 3.10 (OpenSSL 3.5).
+   * @default - true with PostfixVersion.V3_10, false with V3_7
+   */
+  readonly postQuantumKeyExchange?: boolean;
 }
 
 const CIPHER_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
@@ -198,7 +204,7 @@ export class TlsServer extends Construct {
   constructor(scope: Construct, id: string, props: TlsServerProps = {}) {
     super(scope, id);
     refuseTokens(this, props);
-    typedProps(this, props, { certificateless: 'boolean', useTls: 'boolean', enforceTls: 'boolean', logLevel: 'number', receivedHeader: 'boolean', starttlsTimeoutSeconds: 'number' });
+    typedProps(this, props, { certificateless: 'boolean', useTls: 'boolean', enforceTls: 'boolean', logLevel: 'number', receivedHeader: 'boolean', starttlsTimeoutSeconds: 'number', postQuantumKeyExchange: 'boolean' });
     const server = PostfixServer.of(this);
     if (props.dh512ParamFile !== undefined) {
       throw constructError(this, `dh512ParamFile ${quote(props.dh512ParamFile)} is refused: Postfix 3.6+ silently ignores smtpd_tls_dh512_param_file and 512-bit DH is broken (Logjam). Remove it; use dhParameters for DHE`);
@@ -277,6 +283,7 @@ export class TlsServer extends Construct {
       mandatoryExcludeCiphers: props.mandatoryExcludeCiphers ?? [],
       dhParamFile: dhFile?.containerPath,
       ffdheBits,
+      postQuantum: props.postQuantumKeyExchange,
       starttlsTimeoutSeconds: props.starttlsTimeoutSeconds,
     };
     server._addTls(this);

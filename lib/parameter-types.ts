@@ -43,6 +43,12 @@ export function parameterValueProblem(name: string, value: string, classes: Read
     case 'restrictions':
       return restrictionProblem(value, classes, POSTFIX_RELEASES[version].restrictions);
     default: {
+      if (type.startsWith('keywords:')) {
+        // name_mask(3): exact, case-sensitive words; an unknown one is fatal when a daemon reads the parameter.
+        const members = type.slice('keywords:'.length).split('|');
+        const unknown = value.split(/[\s,]+/).filter((w) => w !== '' && !members.includes(w));
+        return unknown.length === 0 ? undefined : `a list of ${members.join(', ')} (zero or more), but ${quote(unknown[0])} is not one of them`;
+      }
       const members = type.slice('enum:'.length).split('|');
       return value === '' || members.includes(value.toLowerCase()) ? undefined : `one of ${members.join(', ')}`;
     }

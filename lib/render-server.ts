@@ -6,7 +6,7 @@ import { MasterOverride, MasterService, renderMasterCf } from './master-cf';
 import { internalServices } from './postfix-services';
 import type { ServerKeyPairSpec, ServerSpec, SmtpClientSpec, SmtpTlsPolicySpec, SubmissionSpec, TlsSpec } from './server-spec';
 import { opensslConfigPath, TLS_PROFILES, TlsProfileName } from './tls-profile';
-import { certificatesAskedOnSmtp, mandatorySmtpLevel, smtpClientLevels, validateServer } from './validate-server';
+import { certificatesAskedOnSmtp, mandatorySmtpLevel, POST_QUANTUM_GROUPS, postQuantumKeyExchange, smtpClientLevels, validateServer } from './validate-server';
 import { absolutePath, commaList, duration, hostname, integer, mailAddress, reference, word, yesNo } from './values';
 
 /** Everything a server needs on disk besides certificates and keys. */
@@ -95,10 +95,20 @@ function profileOverrides(profile: TlsProfileName): MasterOverride[] {
   return TLS_PROFILES[profile].openssl ? [{ name: 'tls_config_file', value: absolutePath('OpenSSL configuration file', opensslConfigPath(profile)) }] : [];
 }
 
+/**
+ * Key exchange groups of the smtpd services: the hybrid X25519MLKEM768 (OpenSSL 3.5) first, then Postfix 3.10's
+ * defaults. Per service, not in main.cf: the smtp client sends a key share for the first group only, and
+ * servers without ML-KEM would answer it with a HelloRetryRequest.
+ */
+function keyExchangeOverrides(spec: ServerSpec): MasterOverride[] {
+  return spec.tls && postQuantumKeyExchange(spec) ? [{ name: 'tls_eecdh_auto_curves', value: POST_QUANTUM_GROUPS.join(',') }] : [];
+}
+
 /** Overrides of the SMTP service: its TLS is mandatory at `encrypt`, opportunistic at `may`. */
-function smtpOverrides(tls: TlsSpec | undefined): MasterOverride[] {
+function smtpOverrides(spec: ServerSpec): MasterOverride[] {
+  const tls = spec.tls;
   if (!tls || tls.securityLevel === 'none') return [];
-  return profileOverrides(tls.securityLevel === 'encrypt' ? tls.profile : tls.opportunisticProfile);
+  return [...profileOverrides(tls.securityLevel === 'encrypt' ? tls.profile : tls.opportunisticProfile), ...keyExchangeOverrides(spec)];
 }
 
 /** Parameters a feature renders and the lookup tables they reference. */
@@ -274,7 +284,7 @@ function submissionService(spec: ServerSpec, s: SubmissionSpec, certPermits: rea
     { name: 'smtpd_tls_security_level', value: 'encrypt' },
   ];
   if (wrapper) overrides.push({ name: 'smtpd_tls_wrappermode', value: 'yes' });
-  if (spec.tls) overrides.push(...profileOverrides(spec.tls.profile));
+  if (spec.tls) overrides.push(...profileOverrides(spec.tls.profile), ...keyExchangeOverrides(spec));
   if (s.saslAuth) overrides.push({ name: 'smtpd_sasl_auth_enable', value: 'yes' });
   overrides.push(...authRateOverrides(spec, s));
   if (s.requireClientCert) {
@@ -374,7 +384,7 @@ export function renderServer(spec: ServerSpec): RenderedServer {
 
   const smtpServices: MasterService[] = [];
   if (spec.smtp) {
-    const overrides = smtpOverrides(spec.tls);
+    const overrides = smtpOverrides(spec);
     smtpServices.push({
       ...(overrides.length > 0 ? { overrides } : {}),
       name: listenerName('smtp', 25, spec.smtp.port, spec.smtp.listenAddress),

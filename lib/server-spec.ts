@@ -59,6 +59,8 @@ export interface TlsSpec {
   readonly dhParamFile?: string;
   /** An RFC 7919 group size for DHE: a parameter file on 3.7, `tls_ffdhe_auto_groups` on 3.8+. */
   readonly ffdheBits?: number;
+  /** Offer the hybrid post-quantum group X25519MLKEM768 first; unset: where the release supports it (3.10). */
+  readonly postQuantum?: boolean;
   readonly starttlsTimeoutSeconds?: number;
 }
 

@@ -140,6 +140,14 @@ function checkLogLevelAndFloor(prefix: string, props: { logLevel: number; minimu
   }
 }
 
+/** X25519MLKEM768 (OpenSSL 3.5+), then Postfix 3.10's default tls_eecdh_auto_curves. */
+export const POST_QUANTUM_GROUPS = ['X25519MLKEM768', 'X25519', 'X448', 'prime256v1', 'secp384r1', 'secp521r1'];
+
+/** Whether the smtpd services offer the hybrid post-quantum group: by default where the release's OpenSSL has it. */
+export function postQuantumKeyExchange(spec: ServerSpec): boolean {
+  return spec.tls?.postQuantum ?? spec.postfixVersion !== '3.7';
+}
+
 function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
   const tls = spec.tls;
   if (!tls) {
@@ -154,6 +162,9 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
   }
   if (mx && spec.publicMx && tls.securityLevel === 'none') {
     out.push(warning('public-mx-without-tls', `securityLevel 'none' on the public MX (port ${spec.smtp?.port}): STARTTLS is not offered, so every sender delivers in plain text where Postfix's default (may) would have encrypted. Use SecurityLevel.MAY, or publicMx: false for a server only trusted clients reach`));
+  }
+  if (tls.postQuantum && spec.postfixVersion === '3.7') {
+    out.push(error('post-quantum-unsupported', "postQuantumKeyExchange on Postfix 3.7: Debian 12's OpenSSL 3.0 has no ML-KEM, so the group would be skipped silently. Target PostfixVersion.V3_10 (OpenSSL 3.5), or leave postQuantumKeyExchange unset"));
   }
   if (tls.obsoleteForm) {
     out.push(warning('obsolete-parameter', `${tls.obsoleteForm} is obsolete (Postfix 3.9+ warns about it); rendered as smtpd_tls_security_level = ${tls.securityLevel}. Set securityLevel instead`));
@@ -186,7 +197,11 @@ function validateTls(spec: ServerSpec, out: Diagnostic[]): void {
       out.push(error('duplicate-key-algorithm', `two ${algorithm.toUpperCase()} certificates are given; Postfix uses one certificate per key type: keep one`));
     }
   }
-  if (algorithms.includes('dsa')) {
+  if (algorithms.length > 0 && algorithms.every((a) => a === 'dsa')) {
+    // Measured (Postfix 3.7, OpenSSL 3.0): the server moves to TLS 1.2 for the DSA key, and the client offers
+    // no DHE-DSS suite, so SSL_accept fails with "no shared cipher" and STARTTLS never completes.
+    out.push(error('dsa-only', `TlsServer certificates holds only a DSA certificate (${tls.certificates[0].chainPath}): TLS 1.3 has no DSA signatures and current TLS clients (OpenSSL 3, Node, browsers) offer no DHE-DSS suite, so every STARTTLS handshake fails with "no shared cipher" and the container never gets healthy. Add an ECDSA (or RSA) certificate to certificates (a DSA one may stay next to it), or replace the DSA certificate`));
+  } else if (algorithms.includes('dsa')) {
     out.push(warning('dsa-obsolete', `a DSA certificate (${tls.certificates.find((c) => c.algorithm === 'dsa')?.chainPath}) is configured: DSA is obsolete and modern clients do not negotiate it. Use an ECDSA certificate (optionally next to RSA)`));
   }
   if (algorithms.length > 0 && algorithms.every((a) => a === 'ed25519' || a === 'ed448')) {

@@ -191,7 +191,8 @@ export class PostfixContainer extends Construct {
         const probeAddress = probe.address !== undefined && !WILDCARD_ADDRESSES.includes(probe.address) ? [probe.address] : [];
         this.container.putHealthcheck(healthcheck(['CMD', '/usr/local/bin/healthcheck.sh', ...expiryFlag, String(probe.port), probe.mode, ...probeAddress]));
         if (!props.hostNetwork) this.container.putPorts(listeners.map((l) => ({ internal: l.port, external: l.port, ip: publishAddress })));
-        this.container.putUpload(server.files().map((file) => this.upload(file)));
+        const files = server.files();
+        this.container.putUpload([...files.map((file) => this.upload(file)), ...this.maillogUpload(server, files)]);
         this.checkHostPorts();
       },
     });
@@ -203,6 +204,22 @@ export class PostfixContainer extends Construct {
     if (clash) {
       throw constructError(this, `host port ${clash.mine.address ?? '*'}:${clash.mine.port} overlaps ${clash.theirs.address ?? '*'}:${clash.theirs.port} of ${clash.container.node.path}, so one container cannot start (address in use): give the server another smtpPort or listenAddress, or the container another publishAddress`);
     }
+  }
+
+  /**
+   * An empty log file at maillogFile when it is a file: Postfix creates a missing log file but not its directory
+   * (postfix-script: "fatal: open logfile '/var/log/postfix/mail.log': cannot create file exclusively: No such file
+   * or directory", and the container restarts without a word in `docker logs`). The upload makes the engine create
+   * the directory (root, 0755) and a root-owned file, which Postfix then appends to.
+   */
+  private maillogUpload(server: PostfixServer, files: readonly DeployFile[]): ContainerUpload[] {
+    const maillog = server._model().maillogFile;
+    if (maillog === '/dev/stdout') return [];
+    if (maillog.endsWith('/')) throw constructError(this, `maillogFile ${JSON.stringify(maillog)} of server ${server.node.path} names a directory: give a file (e.g. /var/log/mail.log), or '/dev/stdout' for docker logs`);
+    if (files.some((f) => f.containerPath === maillog)) {
+      throw constructError(this, `maillogFile ${JSON.stringify(maillog)} of server ${server.node.path} is a file the server uploads: give another file (e.g. /var/log/mail.log), or '/dev/stdout' for docker logs`);
+    }
+    return [{ file: maillog, content: '', permissions: '0600' }];
   }
 
   private upload(file: DeployFile): ContainerUpload {

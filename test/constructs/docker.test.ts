@@ -129,6 +129,21 @@ describe('PostfixContainer', () => {
     for (const table of rendered.tables) expect(uploadOf(container, table.path)).toEqual({ file: table.path, content: table.content });
   });
 
+  test('a maillogFile in a directory of its own is uploaded empty, so the directory exists when Postfix opens it (the relay oracle saw postfix-script stop on "open logfile ... No such file or directory")', () => {
+    const { container } = synth({ server: { maillogFile: '/var/log/postfix/mail.log' } });
+    expect(uploadOf(container, '/var/log/postfix/mail.log')).toEqual({ file: '/var/log/postfix/mail.log', content: '', permissions: '0600' });
+    // The default, the container log, needs no file.
+    expect(synth({}).container.upload.filter((u) => u.file.startsWith('/var/') || u.file.startsWith('/dev/'))).toEqual([]);
+  });
+
+  test('a maillogFile that names a directory, or a file the server uploads, is refused naming the container, the server and the prop', () => {
+    expect(errorOf(() => synth({ server: { maillogFile: '/var/log/postfix/' } })).message).toBe(
+      '[stack/Container] maillogFile "/var/log/postfix/" of server stack/mx names a directory: give a file (e.g. /var/log/mail.log), or \'/dev/stdout\' for docker logs',
+    );
+    const clash = errorOf(() => synth({ server: { maillogFile: '/etc/postfix/main.cf', additionalParameters: { maillog_file_prefixes: '/var, /dev/stdout, /etc/postfix' } } })).message;
+    expect(clash).toBe('[stack/Container] maillogFile "/etc/postfix/main.cf" of server stack/mx is a file the server uploads: give another file (e.g. /var/log/mail.log), or \'/dev/stdout\' for docker logs');
+  });
+
   test('uploads certificate chains and the client CA file by content', () => {
     const { container } = synth();
     expect(uploadOf(container, '/etc/postfix/tls/ecdsa.chain.pem').content).toBe(readFileSync(pki().serverEcdsa.chainPath, 'utf8'));

@@ -418,12 +418,23 @@ describe('warnings are cdktf annotations, not errors', () => {
     expect(annotations).toContainEqual(expect.objectContaining({ constructPath: 'stack/mx/Tls', level: '@cdktf/warn', message: expect.stringMatching(/^\[pki-cert-expires-soon\] .*Renew it soon/) }));
   });
 
-  test('a DSA certificate is reported once, as the server-level warning', async () => {
+  test('a DSA certificate next to ECDSA is reported once, as the server-level warning', async () => {
     const { makeDsaServerCert } = await import('../helpers/fixtures');
     const { app, stack } = newStack();
-    buildServer(stack, 'mx', pki(), { tls: { certificates: [serverCert(makeDsaServerCert(pki()))] } });
+    buildServer(stack, 'mx', pki(), { tls: { certificates: [serverCert(pki().serverEcdsa), serverCert(makeDsaServerCert(pki()))] } });
     const dsa = fullSynthAnnotations(app).filter((a) => /DSA/.test(a.message));
     expect(dsa).toEqual([expect.objectContaining({ constructPath: 'stack/mx', message: expect.stringMatching(/^\[dsa-obsolete\] a DSA certificate.* is configured: DSA is obsolete/) })]);
+  });
+
+  test('a DSA certificate alone is refused at synth: no current client negotiates it (the relay oracle saw "no shared cipher")', async () => {
+    const { makeDsaServerCert } = await import('../helpers/fixtures');
+    const dsa = makeDsaServerCert(pki());
+    const { stack } = newStack();
+    buildServer(stack, 'mx', pki(), { tls: { certificates: [serverCert(dsa)] } });
+    const e = errorOf(() => Testing.synth(stack, true));
+    expect(e.message).toContain('[stack/mx] [dsa-only] TlsServer certificates holds only a DSA certificate (/etc/postfix/tls/dsa.chain.pem)');
+    expect(e.message).toContain('no shared cipher');
+    expect(e.message).toContain('Add an ECDSA (or RSA) certificate to certificates');
   });
 
   test('a valid configuration without cautions has no annotations at all', () => {

@@ -174,8 +174,9 @@ export const PROP_CASES: readonly PropCase[] = [
     main: ['smtpd_tls_chain_files = /etc/postfix/tls/private/ecdsa.key.pem, /etc/postfix/tls/ecdsa.chain.pem, /etc/postfix/tls/private/rsa.key.pem, /etc/postfix/tls/rsa.chain.pem'],
   },
   {
-    construct: 'TlsServer', prop: 'certificates', variant: 'DSA (obsolete): accepted with a warning', parts: () => ({ tls: { certificates: [serverCert(dsa)] } }),
-    main: ['smtpd_tls_chain_files = /etc/postfix/tls/private/dsa.key.pem, /etc/postfix/tls/dsa.chain.pem'],
+    // DSA alone is refused (dsa-only: no current client negotiates it); next to ECDSA it is accepted with a warning.
+    construct: 'TlsServer', prop: 'certificates', variant: 'DSA (obsolete) next to ECDSA: accepted with a warning', parts: (t) => ({ tls: { certificates: [serverCert(t.serverEcdsa), serverCert(dsa)] } }),
+    main: ['smtpd_tls_chain_files = /etc/postfix/tls/private/ecdsa.key.pem, /etc/postfix/tls/ecdsa.chain.pem, /etc/postfix/tls/private/dsa.key.pem, /etc/postfix/tls/dsa.chain.pem'],
     warnings: ['dsa-obsolete'],
   },
   {
@@ -304,6 +305,22 @@ export const PROP_CASES: readonly PropCase[] = [
     main: ['tls_ffdhe_auto_groups = ffdhe3072'],
     absent: ['smtpd_tls_dh1024_param_file'],
     files: (files) => expect(files.map((f) => f.containerPath)).not.toContain('/etc/postfix/tls/dh.pem'),
+  },
+  {
+    construct: 'TlsServer', prop: 'postQuantumKeyExchange', variant: 'default on 3.10: X25519MLKEM768 first, on the smtpd services only',
+    postfixVersion: PostfixVersion.V3_10,
+    parts: (t) => ({ tls: { certificates: ecdsa(t) }, ...withSubmission }),
+    absent: ['tls_eecdh_auto_curves'],
+    master: [
+      { service: 'smtp', overrides: { tls_eecdh_auto_curves: 'X25519MLKEM768,X25519,X448,prime256v1,secp384r1,secp521r1' } },
+      { service: 'submission', overrides: { tls_eecdh_auto_curves: 'X25519MLKEM768,X25519,X448,prime256v1,secp384r1,secp521r1' } },
+    ],
+  },
+  {
+    construct: 'TlsServer', prop: 'postQuantumKeyExchange', variant: 'false on 3.10: classic groups only',
+    postfixVersion: PostfixVersion.V3_10,
+    parts: (t) => ({ tls: { certificates: ecdsa(t), postQuantumKeyExchange: false } }),
+    master: [{ service: 'smtp', absentOverrides: ['tls_eecdh_auto_curves'] }],
   },
   {
     construct: 'PostfixServer', prop: 'postfixVersion', variant: 'V3_10: Cyrus SASL names its configuration directory',

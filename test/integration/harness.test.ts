@@ -91,6 +91,25 @@ describe('harness plan (no engine needed)', () => {
     expect(() => planStack(variant((c) => (c.image = '${docker_image.Nope.image_id}')))).toThrow(/docker_image\.Nope, which the stack does not define/);
   });
 
+  test('resolves file("PATH") in an upload content as Terraform does (the relay oracle\'s deploy-time CA cases), and nothing else', () => {
+    const caFile = tmp.file('file-call-ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n${not.a.token}\n', 0o644);
+    const upload = (content: string) => variant((c) => (c.upload as Record<string, unknown>[]).push({ file: '/etc/postfix/tls/ca.pem', content }));
+    const uploaded = (doc: Doc, directory?: string) => planStack(doc, directory).containers[0].uploads.find((u) => u.file === '/etc/postfix/tls/ca.pem')?.content;
+    // Alone, and joined to literal text; the file's own text is not evaluated again.
+    expect(uploaded(upload(`\${file(${JSON.stringify(caFile)})}`))).toBe(readFileSync(caFile, 'utf8'));
+    expect(uploaded(upload(`LITERAL\n\${file(${JSON.stringify(caFile)})}`))).toBe(`LITERAL\n${readFileSync(caFile, 'utf8')}`);
+    // A relative path is read from the stack directory Terraform runs in.
+    expect(uploaded(upload('${file("file-call-ca.pem")}'), tmp.path)).toBe(readFileSync(caFile, 'utf8'));
+    expect(() => planStack(upload('${file("file-call-ca.pem")}'))).toThrow(/a relative path, but no stack directory was given/);
+    expect(() => planStack(upload('${file("/nonexistent/ca.pem")}'))).toThrow(/which is not a readable file/);
+    // Any other function or reference stays refused, also next to a file() call.
+    expect(() => planStack(upload(`\${file(${JSON.stringify(caFile)})}\${upper("x")}`))).toThrow(/"content" holds an unresolved token/);
+    expect(() => planStack(upload('${file(var.path)}'))).toThrow(/"content" holds an unresolved token/);
+    // A private key read through file() is still refused (Terraform would keep it in the state).
+    const keyFile = tmp.file('file-call-key.pem', '-----BEGIN PRIVATE KEY-----\nMIGHAgEA\n-----END PRIVATE KEY-----\n');
+    expect(() => planStack(upload(`\${file(${JSON.stringify(keyFile)})}`))).toThrow(/holds private key material inline/);
+  });
+
   test('refuses private key material inline in the JSON, and never repeats it in the message', () => {
     const keyBody = 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETSECRET';
     const inline = variant((c) => (c.upload as Record<string, unknown>[]).push({ file: '/etc/postfix/tls/private/inline.pem', content: `-----BEGIN PRIVATE KEY-----\n${keyBody}\n-----END PRIVATE KEY-----\n` }));

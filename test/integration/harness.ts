@@ -6,7 +6,8 @@
  * The JSON is the single source of truth: nothing is rendered a second time. Anything the harness cannot
  * reproduce faithfully is refused with a message naming the resource and attribute: containers that do
  * not use host networking, attributes it does not know (when they carry a value), `${...}` tokens other
- * than references to the stack's own images/volumes and `filesha256(...)` in `source_hash`, other
+ * than references to the stack's own images/volumes, `filesha256(...)` in `source_hash` and `file("PATH")` in an
+ * upload's `content` (read here as Terraform reads it: the local file, relative paths from the stack directory), other
  * resource types, images that are not present locally.
  *
  * Test-only additions, none of which changes what runs in the container: every container and volume
@@ -201,6 +202,24 @@ function planHealthcheck(where: string, block: Json | undefined): HealthcheckPla
 }
 
 const FILESHA256 = /^\$\{filesha256\("((?:[^"\\]|\\.)*)"\)\}$/;
+/** `${file("PATH")}` with a literal path, inside a string template (`Fn.file(path)`, alone or joined to text). */
+const FILE_CALL = /\$\{file\("((?:[^"\\]|\\.)*)"\)\}/g;
+
+/**
+ * `content` with every `${file("PATH")}` replaced by the file's text, as Terraform evaluates it at plan time (a
+ * relative PATH from the directory Terraform runs in, the stack directory). Any other token is refused; the
+ * file's text is not evaluated again (Terraform does not either).
+ */
+function resolveFileCalls(where: string, content: string, workingDirectory: string | undefined): string {
+  noToken(where, 'content', content.replace(FILE_CALL, ''));
+  return content.replace(FILE_CALL, (_call, escaped: string) => {
+    const path = JSON.parse(`"${escaped}"`) as string;
+    if (!path.startsWith('/') && workingDirectory === undefined) refuse(where, `"content" reads file(${describeJson(path)}), a relative path, but no stack directory was given to resolve it`);
+    const local = resolvePath(workingDirectory ?? '/', path);
+    if (!existsSync(local) || !statSync(local).isFile()) refuse(where, `"content" reads file(${describeJson(path)}), which is not a readable file (resolved to ${local})`);
+    return readFileSync(local, 'utf8');
+  });
+}
 
 function planUpload(where: string, block: Json, workingDirectory: string | undefined): UploadPlan {
   if (!isObject(block)) refuse(where, `upload must be an object, got ${describeJson(block)}`);
@@ -239,12 +258,13 @@ function planUpload(where: string, block: Json, workingDirectory: string | undef
     noToken(where, 'content_base64', contentBase64);
     return { file, bytes: Buffer.from(contentBase64, 'base64'), mode };
   }
-  noToken(where, 'content', content as string);
-  // Keys must reach the container by local path (source); inline they would sit in cdk.tf.json and the state.
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(content as string)) {
+  const text = resolveFileCalls(where, content as string, workingDirectory);
+  // Keys must reach the container by local path (source); inline (also through file(), whose result Terraform
+  // keeps in the state) they would sit in cdk.tf.json or the state.
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     refuse(where, `upload of ${file} holds private key material inline; keys must be uploaded from a local file (source)`);
   }
-  return { file, content: content as string, mode };
+  return { file, content: text, mode };
 }
 
 interface Resources {

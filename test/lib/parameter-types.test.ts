@@ -54,6 +54,7 @@ describeIfPostconf('the generated table matches the installed Postfix', () => {
       smtpd_timeout: 'time', // ${stress?{10}:{300}}s
       smtp_tls_security_level: 'enum:none|may|encrypt|dane|fingerprint|verify|secure',
       smtpd_helo_restrictions: 'restrictions',
+      notify_classes: 'keywords:bounce|2bounce|data|delay|policy|protocol|resource|software', // name_mask(3) list
       default_destination_concurrency_negative_feedback: 'text', // 1/8 or 1/concurrency
       smtp_tcp_port: 'text', // a port may be a service name
     });
@@ -74,6 +75,8 @@ describe('parameterValueProblem', () => {
     ['smtp_tls_security_level', 'strict', 'one of none, may, encrypt, dane, fingerprint, verify, secure'],
     ['smtpd_helo_restrictions', 'reject_invalid_hostnames', '"reject_invalid_hostnames" is neither a restriction nor a class'],
     ['smtpd_helo_restrictions', 'reject_invalid_helo_hostname, check_helo_access', 'check_helo_access lacks its argument'],
+    ['notify_classes', '550 5.7.1 go away', 'a list of bounce, 2bounce, data, delay, policy, protocol, resource, software (zero or more), but "550" is not one of them'],
+    ['notify_classes', 'resource, Software', '"Software" is not one of them'],
   ])('%s = %j is refused: %s', (name, value, expected) => {
     expect(parameterValueProblem(name, value)).toContain(expected);
   });
@@ -88,6 +91,9 @@ describe('parameterValueProblem', () => {
     ['smtpd_helo_restrictions', 'reject_invalid_helo_hostname, check_helo_access hash:/etc/postfix/helo, reject_rbl_client zen.spamhaus.org'],
     ['smtpd_helo_restrictions', 'check_helo_access inline:{ a.example=REJECT, b.example=OK }, reject_non_fqdn_helo_hostname'],
     ['smtpd_banner', 'anything goes here'],
+    ['notify_classes', 'resource, software'],
+    ['notify_classes', 'bounce 2bounce,delay policy protocol resource software data'],
+    ['notify_classes', ''],
     ['not_a_parameter', 'maybe'],
   ])('%s = %j is accepted', (name, value) => {
     expect(parameterValueProblem(name, value)).toBeUndefined();
@@ -111,6 +117,9 @@ describe('the reproductions of the issue end in a synth error naming the constru
   test.each([
     [{ additionalParameters: { smtpd_helo_required: 'maybe' } }, '[stack/mx] [parameter-value-type] additional parameter smtpd_helo_required = "maybe" is not a valid value: Postfix 3.7.11 expects a boolean: yes or no (postconf(5))'],
     [{ additionalParameters: { message_size_limit: 'ten' } }, '[stack/mx] [parameter-value-type] additional parameter message_size_limit = "ten" is not a valid value: Postfix 3.7.11 expects a size in bytes'],
+    // The relay oracle's every-prop samples: smtpd died at its first connection with
+    // 'fatal: unknown notify_classes value "550" in "550 5.7.1 go away"' (Postfix 3.7.11), so the container never got healthy.
+    [{ additionalParameters: { notify_classes: '550 5.7.1 go away' } }, '[stack/mx] [parameter-value-type] additional parameter notify_classes = "550 5.7.1 go away" is not a valid value: Postfix 3.7.11 expects a list of bounce, 2bounce, data, delay, policy, protocol, resource, software (zero or more), but "550" is not one of them'],
     [{ maillogFile: '/dev/stderr' }, '[stack/mx] [maillog-file-prefix] maillogFile "/dev/stderr" is outside maillog_file_prefixes (/var, /dev/stdout): Postfix refuses to log there'],
   ])('%j', (props, message) => {
     const e = errorOf(() => Testing.synth(plainServer(props), true));
