@@ -106,6 +106,13 @@ export interface ClientCertPolicyProps {
    */
   readonly matchPublicKey?: boolean;
   /**
+   * Ask clients for an RFC 7250 raw public key instead of a certificate (`smtpd_tls_enable_rpk`, Postfix 3.9+
+   * with OpenSSL 3.2+, so PostfixVersion.V3_10); listed clients match by public-key fingerprint. Not with
+   * CA-verified access (a raw key has no issuer). The server sends its own raw key to clients that ask anyway.
+   * @default false
+   */
+  readonly acceptRawPublicKeys?: boolean;
+  /**
    * Type of the `relay_clientcerts` and `check_ccert_access` tables.
    * @default TableType.HASH
    */
@@ -136,7 +143,7 @@ export class ClientCertPolicy extends Construct {
   constructor(scope: Construct, id: string, props: ClientCertPolicyProps = {}) {
     super(scope, id);
     refuseTokens(this, props, ['trustedCaPems', 'capathCaPems']);
-    typedProps(this, props, { appendDefaultCa: 'boolean', askForCertificates: 'boolean', requireCertificates: 'boolean', verifyDepth: 'number', permitAllClientCertificates: 'boolean', matchPublicKey: 'boolean', dedicatedCa: 'boolean' });
+    typedProps(this, props, { appendDefaultCa: 'boolean', askForCertificates: 'boolean', requireCertificates: 'boolean', verifyDepth: 'number', permitAllClientCertificates: 'boolean', matchPublicKey: 'boolean', dedicatedCa: 'boolean', acceptRawPublicKeys: 'boolean' });
     const server = PostfixServer.of(this);
     const digest = checked(this, () => oneOf('fingerprintDigest', props.fingerprintDigest ?? FingerprintDigest.SHA256, FingerprintDigest));
     checked(this, () => oneOf('tableType', props.tableType ?? TableType.HASH, TableType));
@@ -185,6 +192,8 @@ export class ClientCertPolicy extends Construct {
       require: props.requireCertificates ?? false,
       verifyDepth: props.verifyDepth,
       fingerprintDigest: digest,
+      publicKeyFingerprints: publicKey,
+      rawPublicKeys: props.acceptRawPublicKeys ?? false,
       relayClientCerts: relay,
       permitAllClientCerts: props.permitAllClientCertificates ?? false,
       ccertAccess: access,

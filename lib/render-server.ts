@@ -137,6 +137,7 @@ function clientCertRendering(spec: ServerSpec): ClientCertRendering {
     parameters.push(param('smtpd_tls_ccert_verifydepth', integer('client certificate verify depth', cc.verifyDepth, 1, 100)));
   }
   parameters.push(param('smtpd_tls_fingerprint_digest', cc.fingerprintDigest));
+  if (cc.rawPublicKeys) parameters.push(param('smtpd_tls_enable_rpk', yesNo(true)));
   if (cc.ccertAccess) {
     const table = lookupTable('ccert_access', cc.tableType, cc.ccertAccess);
     tables.push(table);

@@ -81,6 +81,10 @@ export interface ClientCertSpec {
   readonly require: boolean;
   readonly verifyDepth?: number;
   readonly fingerprintDigest: FingerprintDigest;
+  /** Whether listed clients are keyed by public-key (SPKI) fingerprint rather than certificate fingerprint. */
+  readonly publicKeyFingerprints: boolean;
+  /** Ask clients for an RFC 7250 raw public key instead of a certificate (`smtpd_tls_enable_rpk`, 3.9+). */
+  readonly rawPublicKeys: boolean;
   /** `permit_tls_clientcerts` with these `relay_clientcerts` entries (fingerprint -> note). */
   readonly relayClientCerts?: readonly TableEntry[];
   readonly permitAllClientCerts: boolean;

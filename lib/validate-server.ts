@@ -328,6 +328,19 @@ export function certificatesAskedOnSmtp(spec: ServerSpec): boolean {
   return cc.ask ?? (accessModes(cc).length > 0 && !spec.submissions.some((s) => s.requireClientCert));
 }
 
+/** A raw public key carries no name and no issuer: only public-key fingerprints can match it (RFC 7250). */
+function validateRawPublicKeys(spec: ServerSpec, cc: ClientCertSpec, out: Diagnostic[]): void {
+  if (spec.postfixVersion === '3.7') {
+    out.push(error('raw-public-keys-unsupported', 'acceptRawPublicKeys needs Postfix 3.9+ with OpenSSL 3.2+ (smtpd_tls_enable_rpk): Postfix 3.7 does not know it. Target PostfixVersion.V3_10, or leave acceptRawPublicKeys unset'));
+  }
+  if (!cc.publicKeyFingerprints && (cc.relayClientCerts || cc.ccertAccess)) {
+    out.push(error('raw-public-keys-certificate-fingerprints', 'acceptRawPublicKeys with matchPublicKey: false: a client that sends a raw public key has no certificate, so certificate fingerprints never match it and it loses access. Leave matchPublicKey at true (public-key fingerprints match both)'));
+  }
+  if (cc.permitAllClientCerts || cc.require || spec.submissions.some((s) => s.requireClientCert)) {
+    out.push(error('raw-public-keys-with-ca-trust', 'acceptRawPublicKeys with CA-verified client certificates (permitAllClientCertificates, requireCertificates or a SubmissionPort requireClientCertificate): a raw public key has no issuer, so it never verifies. Grant access by fingerprint (relayClients, accessRules) or leave acceptRawPublicKeys unset'));
+  }
+}
+
 function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
   const cc = spec.clientCerts;
   const requiringSubmissions = spec.submissions.filter((s) => s.requireClientCert);
@@ -341,6 +354,7 @@ function validateClientCerts(spec: ServerSpec, out: Diagnostic[]): void {
   if (tls && tls.securityLevel === 'none' && spec.submissions.length === 0) {
     out.push(error('client-certs-without-tls', "a ClientCertPolicy on a server with securityLevel 'none' never sees a certificate: enable TLS"));
   }
+  if (cc.rawPublicKeys) validateRawPublicKeys(spec, cc, out);
   const smtpAsks = certificatesAskedOnSmtp(spec);
   if ((smtpAsks || requiringSubmissions.length > 0) && tls?.certificateless) {
     out.push(error('ask-ccert-needs-certificate', 'asking for client certificates needs a server certificate (a server must present its own certificate first): remove certificateless and add a certificate'));

@@ -323,6 +323,12 @@ export const PROP_CASES: readonly PropCase[] = [
     master: [{ service: 'smtp', absentOverrides: ['tls_eecdh_auto_curves'] }],
   },
   {
+    construct: 'ClientCertPolicy', prop: 'acceptRawPublicKeys', variant: 'true on 3.10: smtpd_tls_enable_rpk, clients listed by public key',
+    postfixVersion: PostfixVersion.V3_10,
+    parts: (t) => ({ clientCerts: { relayClients: [clientIdentity(t.client, 'relay.example.net')], acceptRawPublicKeys: true } }),
+    main: ['smtpd_tls_enable_rpk = yes', 'smtpd_tls_ask_ccert = yes', `relay_clientcerts = hash:/etc/postfix/tables/relay_clientcerts`],
+  },
+  {
     construct: 'PostfixServer', prop: 'postfixVersion', variant: 'V3_10: Cyrus SASL names its configuration directory',
     postfixVersion: PostfixVersion.V3_10,
     parts: () => ({ server: { sasl: SaslBackend.cyrus() }, submissions: [{}] }),

@@ -37,6 +37,8 @@ export function baselineSpec(): ServerSpec {
       ask: true,
       require: false,
       fingerprintDigest: 'sha256',
+      publicKeyFingerprints: true,
+      rawPublicKeys: false,
       relayClientCerts: [{ key: 'D7:04:2F:A7', value: 'lutzpc' }],
       permitAllClientCerts: false,
       tableType: 'hash',
