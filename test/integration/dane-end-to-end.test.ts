@@ -21,7 +21,8 @@
  * Addresses 127.0.0.51-56 (not .53/.54, which systemd-resolved may hold), ports 37000-37999.
  */
 import { TerraformStack } from 'cdktf';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { CertificateFiles, KeyRollover, LocalPki, MailDnsRecords, PostfixImage, PostfixServer, ServerCertificate, TlsServer } from '../../index';
@@ -151,6 +152,17 @@ const SENDER_MASTER_CF = [
   'postlog   unix-dgram n  -       n       -       1       postlogd',
   '',
 ].join('\n');
+
+/** The label scripts/setup-docker.sh puts on the DNS image: base image id and the (flat) build context's files, hashed. */
+const CONTENT_LABEL = 'org.postfix-tls-cdktf.content-sha256';
+const DNS_CONTEXT = join(__dirname, 'images', 'dns');
+
+async function dnsImageContentSha(): Promise<string> {
+  const base = (await docker(['image', 'inspect', '-f', '{{.Id}}', process.env.BASE_IMAGE ?? 'debian:bookworm-slim'])).trim();
+  const files = readdirSync(DNS_CONTEXT).filter((f) => !f.endsWith('.md')).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const lines = files.map((f) => `./${f} ${createHash('sha256').update(readFileSync(join(DNS_CONTEXT, f))).digest('hex')}\n`);
+  return createHash('sha256').update(`base ${base}\n${lines.join('')}`).digest('hex');
+}
 
 /** `docker ARGS`, throwing with stderr on failure. */
 async function docker(args: readonly string[], timeoutMs = 60_000): Promise<string> {
@@ -295,8 +307,12 @@ describeWithDocker('DANE end to end: signed zone, validating resolver, a DANE se
     // DANE for SMTP looks up _25._tcp.MX: our server needs port 25 of the MX's address, which must be free.
     expect(await listening(ADDRESS.mx, 25)).toBe(false);
     await Promise.all(Object.values(NAMES).map((name) => run('docker', ['rm', '-f', '-v', name])));
-    const dnsImage = await run('docker', ['image', 'inspect', '-f', '{{.Id}}', DNS_IMAGE]);
+    const dnsImage = await run('docker', ['image', 'inspect', '-f', `{{index .Config.Labels "${CONTENT_LABEL}"}}`, DNS_IMAGE]);
     if (dnsImage.code !== 0) throw new Error(`image ${DNS_IMAGE} does not exist: build it with scripts/setup-docker.sh`);
+    const expectedLabel = await dnsImageContentSha();
+    if (dnsImage.stdout.trim() !== expectedLabel) {
+      throw new Error(`image ${DNS_IMAGE} was not built from the current ${DNS_CONTEXT} (label ${dnsImage.stdout.trim() || 'missing'}): rerun scripts/setup-docker.sh`);
+    }
 
     await pki.ensureRootCa('dane-e2e-root');
     const first = await serverCertificate('dane-e2e-mx');
@@ -342,7 +358,9 @@ describeWithDocker('DANE end to end: signed zone, validating resolver, a DANE se
       ]);
       await waitForLog(NAMES.sender, /postfix\/master\[\d+\]: daemon started/);
     })();
-    await Promise.all([serverUp, dnsUp, senderUp]);
+    // allSettled: when one part fails, the others have finished (and are registered for cleanup) before afterAll runs.
+    const failed = (await Promise.allSettled([serverUp, dnsUp, senderUp])).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }, 180_000);
 
   /** Queues a message on the sender and waits for its delivery line (sent, deferred or bounced). */
@@ -388,6 +406,10 @@ describeWithDocker('DANE end to end: signed zone, validating resolver, a DANE se
     expect(received).toContain(`${remoteId}: message-id=<${subject}@${SENDER_HOST}>`);
     expect(await live.harness.execOk(NAMES.server, ['cat', '/var/mail/root'])).toContain(`Subject: ${subject}`);
     timings.push(`${subject}: delivered in ${delivery.ms} ms`);
+    if (timings.filter((t) => t.includes(': delivered in ')).length === 1) {
+      timings.push(`  sender: ${delivery.log.split('\n').filter((l) => /Verified TLS|status=sent/.test(l)).join('\n  sender: ')}`);
+      timings.push(`  our server: ${received.split('\n').join('\n  our server: ')}`);
+    }
     return delivery;
   }
 
