@@ -248,7 +248,7 @@ describeWithDocker('DANE end to end: signed zone, validating resolver, a DANE se
   const serverCertificate = (name: string, keyRollover?: KeyRollover): Promise<CertificateFiles> =>
     pki.ensureServerCert(name, { issuer: 'dane-e2e-root', hostnames: [MX], keyRollover });
 
-  /** Our server for `files`, and MailDnsRecords over it; returns the synthesized JSON path and the records. */
+  /** A stack builder: our server for `files` and MailDnsRecords over it; `result` gets the records when it runs (at synth). */
   function stackFor(files: CertificateFiles, publishedTlsa?: string[]) {
     const result = { zoneFile: '', tlsa: [] as string[] };
     const build = (stack: TerraformStack, image: PostfixImage): void => {
