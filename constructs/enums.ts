@@ -95,7 +95,10 @@ export enum MtaStsMode {
 
 /** Where a DANE key rollover of a `LocalPki` server certificate stands (RFC 7671 section 8.1). */
 export enum KeyRollover {
-  /** A next key exists and its TLSA record is published next to the current one; the certificate is unchanged. */
+  /**
+   * A next key exists and its TLSA record is published next to the current one; the certificate is unchanged.
+   * Right after a switch, STAGED undoes it (the way back from a refused switch).
+   */
   STAGED = 'staged',
   /** The certificate moved to the next key; the previous key's TLSA record stays until the rollover is retired. */
   SWITCHED = 'switched',

@@ -73,7 +73,8 @@ export interface LocalServerCertificateOptions extends LocalCertificateOptions {
   readonly keyUsage?: KeyUsage[];
   /**
    * A DANE key rollover: STAGED makes a next key (`nextPublicKeyPath`), SWITCHED reissues the certificate for it
-   * (`previousPublicKeyPath` until retired); leaving it out retires (deletes) the previous key.
+   * (`previousPublicKeyPath` until retired); leaving it out retires (deletes) the previous key. STAGED right
+   * after a switch undoes the switch (the previous key is the key again, the switched-to key the next one).
    * @default - no rollover
    */
   readonly keyRollover?: KeyRollover;

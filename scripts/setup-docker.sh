@@ -5,6 +5,7 @@
 #
 #   scripts/setup-docker.sh                        # bookworm
 #   POSTFIX_SUITE=trixie scripts/setup-docker.sh   # trixie
+#   and, for bookworm, the DNS test image (Knot, Unbound) of the DANE end-to-end test.
 #
 # Idempotent: every step checks first and does nothing when already done, so a
 # second run takes a few seconds. Works without a container registry: the
@@ -22,12 +23,14 @@
 #   DEBIAN_MIRROR        mirror for mmdebstrap       (http://deb.debian.org/debian)
 #   DEBIAN_SECURITY      security mirror             (http://deb.debian.org/debian-security)
 #   DOCKERD_LOG          dockerd log file            (/var/log/dockerd.log)
-#   FORCE_BUILD=1        rebuild the Postfix image even if the content label matches
+#   DNS_TEST_IMAGE       DNS test image tag          (postfix-tls-cdktf-dns-test:latest)
+#   FORCE_BUILD=1        rebuild the images even if their content labels match
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 DOCKER_CTX="$REPO_ROOT/docker"
+DNS_CTX="$REPO_ROOT/test/integration/images/dns"
 
 SUITE="${POSTFIX_SUITE:-bookworm}"
 case "$SUITE" in
@@ -45,6 +48,7 @@ else
 fi
 POSTFIX_IMAGE="${IMAGE_TAGS[0]}"
 BASE_IMAGE="${BASE_IMAGE:-debian:$SUITE-slim}"
+DNS_TEST_IMAGE="${DNS_TEST_IMAGE:-postfix-tls-cdktf-dns-test:latest}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 DEBIAN_SECURITY="${DEBIAN_SECURITY:-http://deb.debian.org/debian-security}"
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
@@ -69,10 +73,10 @@ step_done() { log "$1 ($(awk -v a="$T_STEP" -v b="$(now)" 'BEGIN{printf "%.1f", 
 docker_ok() { docker info >/dev/null 2>&1; }
 
 # --- 1. packages -------------------------------------------------------------
-step_start "step 1/4: packages (dockerd, mmdebstrap)"
+step_start "step 1/5: packages (dockerd, mmdebstrap)"
 if command -v dockerd >/dev/null 2>&1 && command -v mmdebstrap >/dev/null 2>&1 \
    && command -v docker >/dev/null 2>&1; then
-  step_done "step 1/4: packages already installed"
+  step_done "step 1/5: packages already installed"
 else
   aptlog="$(mktemp)"
   # NEEDRESTART_SUSPEND: docker.io recommends needrestart, which would scan
@@ -84,13 +88,13 @@ else
     die "apt-get install docker.io mmdebstrap failed"
   fi
   rm -f "$aptlog"
-  step_done "step 1/4: installed docker.io mmdebstrap"
+  step_done "step 1/5: installed docker.io mmdebstrap"
 fi
 
 # --- 2. docker engine --------------------------------------------------------
-step_start "step 2/4: docker engine"
+step_start "step 2/5: docker engine"
 if docker_ok; then
-  step_done "step 2/4: docker engine already running"
+  step_done "step 2/5: docker engine already running"
 else
   DOCKERD_BIN="$(command -v dockerd || echo /usr/sbin/dockerd)"
   $SUDO mkdir -p "$(dirname "$DOCKERD_LOG")"
@@ -104,17 +108,17 @@ else
     sleep 0.5
   done
   docker_ok || { tail -n 20 "$DOCKERD_LOG" >&2 || true; die "dockerd did not answer 'docker info' within 60 s (log: $DOCKERD_LOG)"; }
-  step_done "step 2/4: started dockerd (log: $DOCKERD_LOG)"
+  step_done "step 2/5: started dockerd (log: $DOCKERD_LOG)"
 fi
 
 # --- 3. base image -----------------------------------------------------------
-step_start "step 3/4: base image $BASE_IMAGE"
+step_start "step 3/5: base image $BASE_IMAGE"
 if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-  step_done "step 3/4: base image present"
+  step_done "step 3/5: base image present"
 elif timeout 20 docker pull -q "$BASE_IMAGE" >/dev/null 2>&1; then
-  step_done "step 3/4: pulled $BASE_IMAGE"
+  step_done "step 3/5: pulled $BASE_IMAGE"
 else
-  log "step 3/4: no registry; building $BASE_IMAGE with mmdebstrap"
+  log "step 3/5: no registry; building $BASE_IMAGE with mmdebstrap"
   mkdir -p "$CACHE_DIR"
   # The cache file name depends on suite and mirrors, so changing them rebuilds.
   key="$(printf '%s\n' "$SUITE" "$DEBIAN_MIRROR" "$DEBIAN_SECURITY" "v1" | sha256sum | cut -c1-12)"
@@ -144,18 +148,18 @@ else
     $SUDO chown "$(id -u):$(id -g)" "$tmp"
     mv "$tmp" "$tarball"
     trap - EXIT
-    log "step 3/4: rootfs cached at $tarball"
+    log "step 3/5: rootfs cached at $tarball"
   else
-    log "step 3/4: using cached rootfs $tarball"
+    log "step 3/5: using cached rootfs $tarball"
   fi
   docker import --change 'CMD ["bash"]' \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     "$tarball" "$BASE_IMAGE" >/dev/null
-  step_done "step 3/4: imported $BASE_IMAGE"
+  step_done "step 3/5: imported $BASE_IMAGE"
 fi
 
 # --- 4. Postfix image ----------------------------------------------------------
-step_start "step 4/4: image ${IMAGE_TAGS[*]} (Debian $SUITE)"
+step_start "step 4/5: image ${IMAGE_TAGS[*]} (Debian $SUITE)"
 [ -f "$DOCKER_CTX/Dockerfile" ] || die "missing $DOCKER_CTX/Dockerfile"
 base_id="$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")"
 # Content hash: base image id + path, mode and bytes of every file in docker/
@@ -180,7 +184,7 @@ if [ "${FORCE_BUILD:-0}" != 1 ] && [ -n "$current_tag" ]; then
   for tag in "${IMAGE_TAGS[@]}"; do
     [ "$tag" = "$current_tag" ] || docker tag "$current_tag" "$tag"
   done
-  step_done "step 4/4: image up to date (${content_sha:0:12})"
+  step_done "step 4/5: image up to date (${content_sha:0:12})"
 else
   buildlog="$(mktemp)"
   # DOCKER_BUILDKIT=0: the classic builder works with any daemon (the Debian
@@ -197,7 +201,39 @@ else
   rm -f "$buildlog"
   # Earlier builds of this image, now untagged (only images carrying our label).
   docker image prune -f --filter "label=$LABEL_KEY" >/dev/null 2>&1 || true
-  step_done "step 4/4: built ${IMAGE_TAGS[*]} (${content_sha:0:12}, $(docker run --rm --network host "$POSTFIX_IMAGE" postconf -dh mail_version 2>/dev/null))"
+  step_done "step 4/5: built ${IMAGE_TAGS[*]} (${content_sha:0:12}, $(docker run --rm --network host "$POSTFIX_IMAGE" postconf -dh mail_version 2>/dev/null))"
+fi
+
+# --- 5. DNS test image ----------------------------------------------------------
+# Knot DNS, Unbound and kdig from Debian, for test/integration/dane-end-to-end.test.ts (a signed zone and a
+# validating resolver on loopback). Not part of what the constructs deploy.
+if [ "$SUITE" != bookworm ]; then
+  log "step 5/5: DNS test image: only with the bookworm suite"
+else
+  step_start "step 5/5: image $DNS_TEST_IMAGE"
+  [ -f "$DNS_CTX/Dockerfile" ] || die "missing $DNS_CTX/Dockerfile"
+  dns_sha="$(
+    cd "$DNS_CTX"
+    {
+      echo "base $base_id"
+      find . -type f ! -name '*.md' -print0 | LC_ALL=C sort -z |
+        while IFS= read -r -d '' f; do printf '%s %s\n' "$f" "$(sha256sum <"$f" | cut -d' ' -f1)"; done
+    } | sha256sum | cut -d' ' -f1
+  )"
+  current="$(docker image inspect -f "{{index .Config.Labels \"$LABEL_KEY\"}}" "$DNS_TEST_IMAGE" 2>/dev/null || true)"
+  if [ "${FORCE_BUILD:-0}" != 1 ] && [ "$current" = "$dns_sha" ]; then
+    step_done "step 5/5: image up to date (${dns_sha:0:12})"
+  else
+    buildlog="$(mktemp)"
+    if ! DOCKER_BUILDKIT=0 docker build --network host --force-rm \
+          --label "$LABEL_KEY=$dns_sha" -t "$DNS_TEST_IMAGE" "$DNS_CTX" >"$buildlog" 2>&1; then
+      cat "$buildlog" >&2
+      rm -f "$buildlog"
+      die "docker build of $DNS_TEST_IMAGE failed"
+    fi
+    rm -f "$buildlog"
+    step_done "step 5/5: built $DNS_TEST_IMAGE (${dns_sha:0:12})"
+  fi
 fi
 
 log "done in $(awk -v a="$T_SCRIPT" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}') s"

@@ -242,6 +242,7 @@ export class LocalPki {
       };
       const roll = this.rolloverPaths(name);
       if (rollover === 'switched') this.switchKey(name);
+      else if (rollover === 'staged') this.unswitchKey(name);
       else this.removeKey(roll.previousKey, roll.previousPublic);
       const files = await this.ensure(name, params);
       if (rollover === 'staged') {
@@ -279,6 +280,26 @@ export class LocalPki {
     renameSync(keyPath, roll.previousKey);
     if (existsSync(roll.nextKey)) renameSync(roll.nextKey, keyPath);
     unlinkIfExists(roll.nextPublic);
+  }
+
+  /**
+   * STAGED after a switch (a previous key, no next key): the switch is undone, so the key DNS already has is
+   * served again and the switched-to key is the next one once more. This is the way back from a switch that
+   * MailDnsRecords refused (dane-switch-unpublished): deleting the previous key instead would make the next
+   * deploy present a key whose TLSA record is not published yet. A new rollover after a switch starts from
+   * a retire (no keyRollover), not from STAGED.
+   */
+  private unswitchKey(name: string): void {
+    const { keyPath } = this.paths(name);
+    const roll = this.rolloverPaths(name);
+    if (!existsSync(roll.previousKey)) return;
+    if (existsSync(roll.nextKey) || !existsSync(keyPath)) {
+      this.removeKey(roll.previousKey, roll.previousPublic);
+      return;
+    }
+    renameSync(keyPath, roll.nextKey);
+    renameSync(roll.previousKey, keyPath);
+    unlinkIfExists(roll.previousPublic);
   }
 
   private removeKey(keyPath: string, publicPath: string): void {

@@ -158,11 +158,11 @@ describe('MailDnsRecords: MTA-STS, TLS-RPT, CAA', () => {
 describe('MailDnsRecords: a DANE key rollover with LocalPki (stage, publish, switch, retire)', () => {
   const tmp = tmpDir('rollover');
   afterAll(() => tmp.cleanup());
-  const local = () => new LocalPki({ directory: join(tmp.dir, 'pki') });
+  const local = (directory = 'pki') => new LocalPki({ directory: join(tmp.dir, directory) });
 
   /** One synth of a server whose LocalPki certificate is at `step`, with `publishedTlsa` declared. */
-  async function synthAt(step: KeyRollover | undefined, publishedTlsa?: string[]) {
-    const pkiDir = local();
+  async function synthAt(step: KeyRollover | undefined, publishedTlsa?: string[], directory = 'pki') {
+    const pkiDir = local(directory);
     await pkiDir.ensureRootCa('root');
     const files = await pkiDir.ensureServerCert('mx', { issuer: 'root', hostnames: ['mx.example.com'], keyRollover: step });
     const { stack } = newStack();
@@ -208,6 +208,32 @@ describe('MailDnsRecords: a DANE key rollover with LocalPki (stage, publish, swi
     expect(tlsa(retired.dns)).toEqual([nextRecord]);
     expect(existsSync(early.files.previousPublicKeyPath!)).toBe(false);
     expect(existsSync(join(tmp.dir, 'pki', 'mx.key.previous.pem'))).toBe(false);
+  });
+
+  test('back to STAGED after a refused switch (as the refusal says): the old key is served again, no key is lost or made', async () => {
+    const dir = 'pki-back';
+    const before = await synthAt(undefined, undefined, dir);
+    const staged = await synthAt(KeyRollover.STAGED, undefined, dir);
+    const nextRecord = `3 1 1 ${tlsaData(staged.files.nextPublicKeyPath!)}`;
+    const early = await synthAt(KeyRollover.SWITCHED, undefined, dir);
+    expect(errorOf(early.synth).message).toMatch(/\[dane-switch-unpublished\].*Go back to KeyRollover\.STAGED/);
+    expect(early.served).toBe(nextRecord.slice('3 1 1 '.length));
+
+    // Following the message: STAGED again. The server must present the key DNS has (the old one), with the
+    // same next key staged beside it; deleting the old key would make the next deploy serve an unpublished key.
+    const back = await synthAt(KeyRollover.STAGED, undefined, dir);
+    back.synth();
+    expect(back.served).toBe(before.served);
+    expect(tlsa(back.dns).sort()).toEqual([`3 1 1 ${before.served}`, nextRecord].sort());
+    expect(back.keysGenerated).toBe(0);
+    expect(back.files.previousPublicKeyPath).toBeUndefined();
+    expect(existsSync(join(tmp.dir, dir, 'mx.key.previous.pem'))).toBe(false);
+
+    // Once the record is declared published, the switch goes to that same next key.
+    const switched = await synthAt(KeyRollover.SWITCHED, [nextRecord], dir);
+    switched.synth();
+    expect(switched.served).toBe(nextRecord.slice('3 1 1 '.length));
+    expect(tlsaData(switched.files.previousPublicKeyPath!)).toBe(before.served);
   });
 
   test('rollover key files must be public keys: a private key is refused without showing it', async () => {

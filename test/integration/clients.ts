@@ -366,6 +366,8 @@ export interface SClientResult {
 }
 
 export interface SClientOptions {
+  /** Address to connect to (a loopback address). */
+  readonly host?: string;
   /** Implicit TLS (port 465): no -starttls. */
   readonly implicitTls?: boolean;
   /** Extra s_client arguments. */
@@ -377,9 +379,11 @@ export interface SClientOptions {
 
 /** Runs `openssl s_client -connect 127.0.0.1:PORT [-starttls smtp] -showcerts ...`, sends `send` then QUIT. */
 export async function sClient(port: number, options: SClientOptions = {}): Promise<SClientResult> {
+  const host = options.host ?? HOST;
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) throw new Error(`sClient connects to loopback addresses only, not ${host}`);
   const args = [
     's_client',
-    '-connect', `${HOST}:${port}`,
+    '-connect', `${host}:${port}`,
     ...(options.implicitTls ? [] : ['-starttls', 'smtp']),
     '-showcerts',
     '-ign_eof',
