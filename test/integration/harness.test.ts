@@ -149,6 +149,11 @@ describe('harness plan (no engine needed)', () => {
       upload.content = upload.content.replace(/^(default_transport|relay_transport) = .*$/gm, '');
     });
     expect(() => new DockerHarness(open)).toThrow(/main\.cf must set default_transport to error:\.\.\. or discard:\.\.\./);
+    const lookups = variant((c) => {
+      const upload = mainCfUpload(c);
+      upload.content = upload.content.replace(/^smtpd_peername_lookup = .*$/m, '');
+    });
+    expect(() => new DockerHarness(lookups)).toThrow(/main\.cf must set smtpd_peername_lookup = no, so smtpd sends no reverse DNS query off the host/);
     const relayhost = variant((c) => {
       const upload = mainCfUpload(c);
       upload.content += 'relayhost = [smtp.example.com]\n';

@@ -434,8 +434,9 @@ export function parseMainCf(text: string): Record<string, string> {
 }
 
 /**
- * Refuses a container whose main.cf could hand mail to smtp(8): default_transport and relay_transport
- * must be error: or discard:, and no other route out may be configured.
+ * Refuses a container whose main.cf could hand mail to smtp(8) or query DNS for its clients: default_transport
+ * and relay_transport must be error: or discard:, no other route out may be configured, and
+ * smtpd_peername_lookup must be off.
  */
 export function checkNoOutboundDelivery(plan: StackPlan): void {
   for (const container of plan.containers) {
@@ -446,6 +447,10 @@ export function checkNoOutboundDelivery(plan: StackPlan): void {
       if (!/^(error|discard):/.test(parameters[name] ?? '')) {
         refuse(container.resource, `main.cf must set ${name} to error:... or discard:... so no test mail can leave the host (got ${JSON.stringify(parameters[name] ?? null)}); use NO_OUTBOUND_DELIVERY`);
       }
+    }
+    // Reverse lookups of clients such as 127.0.0.2 (not in /etc/hosts) would go to the host's resolver.
+    if (parameters.smtpd_peername_lookup !== 'no') {
+      refuse(container.resource, `main.cf must set smtpd_peername_lookup = no, so smtpd sends no reverse DNS query off the host (got ${JSON.stringify(parameters.smtpd_peername_lookup ?? null)}); use NO_OUTBOUND_DELIVERY`);
     }
     for (const name of OUTBOUND_ROUTES) {
       if (parameters[name] === undefined || parameters[name] === '') continue;

@@ -21,13 +21,14 @@ export const LOOPBACK = '127.0.0.1';
 /**
  * main.cf parameters that make outbound delivery impossible: mail for any non-local domain goes to the
  * discard(8) transport instead of smtp(8), so it is accepted (a relay permission shows as 250 to RCPT,
- * which `error:` would turn into 550 at RCPT time) and then dropped, never sent. Both names are valid
- * Postfix 3.7 parameters (`postconf -d default_transport relay_transport`); the harness refuses any
- * test main.cf without them.
+ * which `error:` would turn into 550 at RCPT time) and then dropped, never sent; and smtpd looks up no client
+ * name in DNS. All are valid Postfix 3.7 and 3.10 parameters; the harness refuses any test main.cf without them.
  */
 export const NO_OUTBOUND_DELIVERY: Readonly<Record<string, string>> = {
   default_transport: 'discard:outbound delivery disabled in tests',
   relay_transport: 'discard:outbound delivery disabled in tests',
+  // Test clients connect from loopback addresses /etc/hosts does not name (127.0.0.2): no PTR query leaves the host.
+  smtpd_peername_lookup: 'no',
 };
 
 /** A temporary directory removed by `cleanup()`. */
