@@ -30,9 +30,9 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { PostfixServer, SaslBackend } from '../../index';
+import { PostfixServer, PostfixVersion, SaslBackend } from '../../index';
 import type { CertificateFiles } from '../../lib/pki/local-pki';
-import { preparePropCaseFiles, PROP_CASES } from '../constructs/prop-cases';
+import { preparePropCaseFiles, PROP_CASES, propCaseParts } from '../constructs/prop-cases';
 import { SNAPSHOT_CASES } from '../constructs/snapshot-cases';
 import { buildServer, createTestPki, ServerParts, serverCert, TestPki, tmpDir } from '../helpers/fixtures';
 import { CONSTRUCT_CASES, evaluateConstructCase, EVERY_PROP_AT_ONCE } from '../property/construct-cases';
@@ -95,6 +95,8 @@ interface OracleConfig {
    * built; the failed AUTH probes must then reach that stand-in.
    */
   readonly dovecot: boolean;
+  /** The release the server targets; its containers run that release's image (3.10: postfix-tls-cdktf:trixie). */
+  readonly postfixVersion?: PostfixVersion;
 }
 
 type ProbeName = 'no TLS' | 'TLS, no certificate' | 'unlisted certificate' | 'certificate of an undedicated CA' | 'failed AUTH';
@@ -168,10 +170,11 @@ function withDovecotStub(parts: ServerParts): ServerParts {
   return { ...parts, server: { ...parts.server, sasl: SaslBackend.dovecot(`inet:${LOOPBACK}:${DOVECOT_PORT}`) } };
 }
 
-function fromParts(source: OracleConfig['source'], id: string, parts: (t: TestPki) => ServerParts, t: TestPki): OracleConfig {
+function fromParts(source: OracleConfig['source'], id: string, parts: (t: TestPki) => ServerParts, t: TestPki, postfixVersion?: PostfixVersion): OracleConfig {
   return {
     source,
     id,
+    postfixVersion,
     build: (stack, base) => buildServer(stack, 'mx', t, withDovecotStub(placedParts(parts(t), base))),
     intent: partsIntent(parts(t), t),
     dovecot: usesDovecot(parts(t)),
@@ -255,7 +258,7 @@ describeWithDocker('relay oracle: every configuration the suite builds, live, pr
     }
     configs = [
       ...SNAPSHOT_CASES.map((c) => fromParts('snapshot', c.id, c.parts, t)),
-      ...PROP_CASES.map((c) => fromParts('prop case', `${c.construct}.${c.prop}: ${c.variant}`, c.parts, t)),
+      ...PROP_CASES.map((c) => fromParts('prop case', `${c.construct}.${c.prop}: ${c.variant}`, (pki) => propCaseParts(c, pki), t, c.postfixVersion)),
       ...property,
     ].filter((c) => ONLY === undefined || ONLY.test(`[${c.source}] ${c.id}`));
   }, 120_000);
@@ -303,7 +306,7 @@ describeWithDocker('relay oracle: every configuration the suite builds, live, pr
       const { cdkTfJsonPath } = synthStack(`${tmp.dir}/out-${index}`, `oracle${index}`, (stack, image) => {
         server = config.build(stack, base);
         testContainer(stack, server, image, name);
-      });
+      }, { postfixVersion: config.postfixVersion });
       harness = DockerHarness.fromFile(cdkTfJsonPath);
     } catch (e) {
       return { config, index, status: 'not built', reason: firstLine(e), rows: [] };

@@ -408,6 +408,20 @@ export async function sClient(port: number, options: SClientOptions = {}): Promi
   };
 }
 
+/**
+ * `openssl s_client -starttls smtp` of another OpenSSL (e.g. 3.5 from the trixie image), run in `image` on the
+ * host network: `lines` are sent one at a time after the handshake (Postfix 3.10 refuses unauthenticated
+ * pipelining), then QUIT; `mount` is a host directory readable at /pki (client keys). Returns stdout + stderr.
+ */
+export async function imageSClient(image: string, port: number, args: readonly string[], options: { lines?: readonly string[]; mount?: string } = {}): Promise<string> {
+  const quoted = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  const dialogue = [...(options.lines ?? []), 'QUIT'].map((l) => `sleep 0.5; printf '%s\\r\\n' ${quoted(l)}`).join('; ');
+  const script = `(sleep 1; ${dialogue}; sleep 0.5) | openssl s_client -starttls smtp -connect ${HOST}:${port} -ign_eof ${args.map(quoted).join(' ')} 2>&1`;
+  const mount = options.mount ? ['-v', `${options.mount}:/pki:ro`] : [];
+  const result = await run('docker', ['run', '--rm', '--network', 'host', ...mount, '--entrypoint', 'sh', image, '-c', script], { timeoutMs: 60_000 });
+  return redact(result.stdout + result.stderr);
+}
+
 /** Result of a swaks run. */
 export interface SwaksResult {
   readonly code: number;

@@ -5,7 +5,7 @@
  * negotiates X25519. postQuantumKeyExchange: false keeps the classic groups. Ports 48100-48199 on 127.0.0.1.
  */
 import { PostfixVersion, ServerCertificate, TlsServer } from '../../index';
-import { sClient } from './clients';
+import { imageSClient, sClient } from './clients';
 import { describeWithDocker, TRIXIE_TEST_IMAGE } from './docker-available';
 import { run } from './harness';
 import { LiveStack, postfixWarnings, TempDir, testContainer, TestPki, testServer } from './stacks';
@@ -13,12 +13,10 @@ import { LiveStack, postfixWarnings, TempDir, testContainer, TestPki, testServer
 const PQ = { name: 'pfit-pq-default', smtp: 48125, host: 'pq.trixie.test' };
 const CLASSIC = { name: 'pfit-pq-classic', smtp: 48126, host: 'classic.trixie.test' };
 
-/** `openssl s_client -starttls smtp` of OpenSSL 3.5, run from the trixie image on the host network. */
+/** OpenSSL 3.5's s_client (trixie image) and the key exchange group it negotiated. */
 async function sClient35(port: number, args: readonly string[] = []): Promise<{ group?: string; output: string }> {
-  const result = await run('docker', ['run', '--rm', '-i', '--network', 'host', '--entrypoint', 'openssl', TRIXIE_TEST_IMAGE.name, 's_client', '-starttls', 'smtp', '-connect', `127.0.0.1:${port}`, ...args], { input: 'QUIT\r\n', timeoutMs: 30_000 });
-  const output = result.stdout + result.stderr;
-  // OpenSSL 3.5 names a KEM group on its own line, a classic (EC)DH one as the server's temporary key.
-  // A failed handshake prints "group: <NULL>".
+  const output = await imageSClient(TRIXIE_TEST_IMAGE.name, port, args);
+  // OpenSSL 3.5 names a KEM group on its own line ("<NULL>" when the handshake failed), a classic one as the peer's temporary key.
   const kem = /^Negotiated TLS1\.3 group: (\S+)/m.exec(output)?.[1];
   const group = (kem === '<NULL>' ? undefined : kem) ?? /^(?:Server|Peer) Temp Key: ([^,\s]+)/m.exec(output)?.[1];
   return { group, output };

@@ -7,21 +7,14 @@
  */
 import { ClientCertPolicy, ClientIdentity, MailDnsRecords, PostfixVersion, ServerCertificate, TlsServer } from '../../index';
 import { describeWithDocker, TRIXIE_TEST_IMAGE } from './docker-available';
-import { run } from './harness';
+import { imageSClient } from './clients';
 import { LiveStack, TempDir, testContainer, TestPki, testServer } from './stacks';
 
 const MX = { name: 'pfit-rpk', smtp: 48225, host: 'rpk.trixie.test' };
 
-/**
- * OpenSSL 3.5's s_client from the trixie image, the PKI directory mounted read-only at /pki, sending `lines`
- * one at a time (Postfix 3.10 refuses unauthenticated pipelining) after STARTTLS.
- */
-async function sClient35(pkiDir: string, args: readonly string[], lines: readonly string[] = []): Promise<string> {
-  const dialogue = [...lines, 'QUIT'].map((l) => `sleep 0.5; printf '%s\\r\\n' '${l}'`).join('; ');
-  const script = `(sleep 1; ${dialogue}; sleep 0.5) | openssl s_client -starttls smtp -connect 127.0.0.1:${MX.smtp} -ign_eof ${args.join(' ')} 2>&1`;
-  const result = await run('docker', ['run', '--rm', '--network', 'host', '-v', `${pkiDir}:/pki:ro`, '--entrypoint', 'sh', TRIXIE_TEST_IMAGE.name, '-c', script], { timeoutMs: 60_000 });
-  return result.stdout + result.stderr;
-}
+/** OpenSSL 3.5's s_client (trixie image) against the server, the PKI directory at /pki. */
+const sClient35 = (pkiDir: string, args: readonly string[], lines: readonly string[] = []): Promise<string> =>
+  imageSClient(TRIXIE_TEST_IMAGE.name, MX.smtp, args, { lines, mount: pkiDir });
 
 describeWithDocker('raw public keys on Postfix 3.10 with OpenSSL 3.5 (live)', () => {
   const tmp = new TempDir('raw-public-keys');
@@ -61,7 +54,7 @@ describeWithDocker('raw public keys on Postfix 3.10 with OpenSSL 3.5 (live)', ()
 
   test("the server sends its raw public key when asked, and the published TLSA record verifies it", async () => {
     expect(tlsa).toHaveLength(1);
-    const out = await sClient35(pkiDir, ['-enable_server_rpk', '-dane_tlsa_domain', MX.host, '-dane_tlsa_rrdata', `'${tlsa[0]}'`, '-verify_return_error']);
+    const out = await sClient35(pkiDir, ['-enable_server_rpk', '-dane_tlsa_domain', MX.host, '-dane_tlsa_rrdata', tlsa[0], '-verify_return_error']);
     expect(out).toMatch(/^Server raw public key/m);
     expect(out).toMatch(/Verification: OK/);
   });
