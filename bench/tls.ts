@@ -21,7 +21,7 @@
  * Knobs (environment): BENCH_TLS=0, BENCH_TLS_ROUNDS, BENCH_TLS_BATCH, BENCH_TLS_LOAD_ROUNDS,
  * BENCH_TLS_LOAD_SESSIONS, BENCH_TLS_CONCURRENCY, BENCH_TLS_WORKERS, BENCH_TLS_STARTUP_RUNS,
  * BENCH_TLS_VARIANTS=0 (headline servers and the PQ/X25519 pair only), BENCH_TLS_CLIENT=host (the native
- * client on the host's OpenSSL) or node.
+ * client on the host's OpenSSL) or node, BENCH_TLS_HOLD=1 (keep the containers up for profiling until Ctrl-C).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +47,8 @@ export interface TlsBenchOptions {
   readonly concurrency: number;
   readonly workers: number;
   readonly startupRuns: number;
+  /** Keep everything running after the measurements until Ctrl-C (BENCH_TLS_HOLD=1), for profiling. */
+  readonly hold: boolean;
   /** Also measure the non-headline variants (CPU per session only). */
   readonly variants: boolean;
   /**
@@ -67,6 +69,7 @@ export function tlsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): TlsBenc
     workers: n('BENCH_TLS_WORKERS', Math.max(1, Math.min(4, cpus().length))),
     startupRuns: n('BENCH_TLS_STARTUP_RUNS', 3),
     variants: env.BENCH_TLS_VARIANTS !== '0',
+    hold: env.BENCH_TLS_HOLD === '1',
     client: env.BENCH_TLS_CLIENT === 'node' ? 'node' : env.BENCH_TLS_CLIENT === 'host' ? 'host' : 'auto',
   };
 }
@@ -304,7 +307,7 @@ export async function benchTls(options: TlsBenchOptions, log: (line: string) => 
     const certs = await benchCertificates(work, all.map((v) => v.hostname));
     const library = DockerHarness.fromFile(synthLibraryStack(join(work, 'out-library'), certs, variants, PostfixVersion.V3_7));
     const library310 = DockerHarness.fromFile(synthLibraryStack(join(work, 'out-library-310'), certs, variants, PostfixVersion.V3_10));
-    const baseline = DockerHarness.fromFile(synthBaselineStack(join(work, 'out-baseline'), certs));
+    const baseline = DockerHarness.fromFile(synthBaselineStack(join(work, 'out-baseline'), certs, BASELINES));
     harnesses.push(library, library310, baseline);
     log(`starting ${all.length} containers (${all.map((v) => `${v.container} on 127.0.0.1:${v.port}`).join(', ')})`);
     await Promise.all([library.up(), library310.up(), baseline.up()]);
@@ -455,7 +458,15 @@ export async function benchTls(options: TlsBenchOptions, log: (line: string) => 
       startupSamplesMs: startup.get(l.variant.id)?.map(Math.round),
     }));
     const ratios = reportRatios(servers);
-    return { generatedAt: new Date().toISOString(), options, cpuAccounting: lives[0].cpu.source, client: client.name, cores: cpus().length, servers, ratios };
+    const report: TlsBenchReport = { generatedAt: new Date().toISOString(), options, cpuAccounting: lives[0].cpu.source, client: client.name, cores: cpus().length, servers, ratios };
+    if (options.hold) {
+      // BENCH_TLS_HOLD=1: keep the servers and the client container up for perf/strace; Ctrl-C removes them.
+      printTlsReport(report);
+      log(`\nholding: servers ${all.map((v) => `${v.container} 127.0.0.1:${v.port}`).join(', ')}; client container ${BENCH_PREFIX}client; Ctrl-C removes everything`);
+      // A pending timer keeps Node's event loop alive (a bare unresolved promise would let the process exit).
+      await new Promise<never>(() => setInterval(() => undefined, 60_000));
+    }
+    return report;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
