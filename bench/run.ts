@@ -41,7 +41,7 @@ async function main(): Promise<void> {
       console.log('\nTLS: skipped (BENCH_TLS=0)');
       results.tls = { skipped: 'BENCH_TLS=0' };
     } else {
-      console.log('\nTLS: library default profile vs Debian default Postfix TLS, live containers on 127.0.0.1');
+      console.log('\nTLS: library defaults vs Debian default Postfix TLS, on Postfix 3.7 (Debian 12) and 3.10 (Debian 13), live containers on 127.0.0.1');
       const tls = await benchTls(tlsOptionsFromEnv());
       if ('skipped' in tls) {
         console.log(`!!! TLS benchmark SKIPPED: ${tls.skipped}`);

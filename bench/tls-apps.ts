@@ -24,12 +24,20 @@ import {
   ClientCertPolicy,
   ClientIdentity,
   PostfixServer,
+  PostfixVersion,
   ServerCertificate,
   SessionCache,
   SessionStore,
   TlsServer,
 } from '../index';
 import { DEFAULT_IMAGE_NAME } from '../constructs/docker/postfix-image';
+import { TRIXIE_TEST_IMAGE } from '../test/integration/docker-available';
+
+/** The image each release runs (the shipped Dockerfile on Debian 12 / Debian 13). */
+export const BENCH_IMAGES: Readonly<Record<PostfixVersion, string>> = {
+  [PostfixVersion.V3_7]: DEFAULT_IMAGE_NAME,
+  [PostfixVersion.V3_10]: TRIXIE_TEST_IMAGE.name,
+};
 import { CertificateFiles, LocalPki } from '../lib/pki/local-pki';
 import { LOOPBACK, NO_OUTBOUND_DELIVERY, synthStack, testContainer, testServer } from '../test/integration/stacks';
 
@@ -58,18 +66,34 @@ export interface BenchVariant {
   readonly description: string;
   /** Measured in every part of the benchmark (throughput, startup), not only CPU per session. */
   readonly headline: boolean;
+  /** The Postfix release (and image) it runs: 3.7 on Debian 12 / OpenSSL 3.0, 3.10 on Debian 13 / OpenSSL 3.5. */
+  readonly version: PostfixVersion;
+  /** Sequential modes measured (default: full and resumed, plus no-STARTTLS for headline servers). */
+  readonly modes?: readonly ('full' | 'resumed' | 'plain')[];
   /** Adds TlsServer and friends to `server`; undefined for the baseline. */
   readonly build?: (server: PostfixServer, certs: BenchCertificates) => void;
   /** PostfixServer props beyond hostname and port. */
   readonly serverProps?: { additionalParameters?: Record<string, string>; maxUse?: number };
 }
 
+interface VariantOptions {
+  readonly version?: PostfixVersion;
+  readonly serverProps?: BenchVariant['serverProps'];
+  readonly modes?: BenchVariant['modes'];
+}
+
 const ecdsaCert = (c: BenchCertificates): ServerCertificate => ServerCertificate.fromFiles({ chainFile: c.ecdsa.chainPath, keyFile: c.ecdsa.keyPath });
 const rsaCert = (c: BenchCertificates): ServerCertificate => ServerCertificate.fromFiles({ chainFile: c.rsa.chainPath, keyFile: c.rsa.keyPath });
 
-function variant(id: string, port: number, headline: boolean, description: string, build: BenchVariant['build'], serverProps?: BenchVariant['serverProps']): BenchVariant {
-  return { id, container: `${BENCH_PREFIX}${id}`, port, hostname: `${id}.${BENCH_DOMAIN}`, description, headline, build, serverProps };
+function variant(id: string, port: number, headline: boolean, description: string, build: BenchVariant['build'], options: VariantOptions = {}): BenchVariant {
+  const version = options.version ?? PostfixVersion.V3_7;
+  return { id, container: `${BENCH_PREFIX}${id}`, port, hostname: `${id}.${BENCH_DOMAIN}`, description, headline, version, build, serverProps: options.serverProps, modes: options.modes };
 }
+
+const defaults: BenchVariant['build'] = (server, c) => {
+  new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c)] });
+  new SessionCache(server, 'Sessions');
+};
 
 export const LIBRARY = variant('library', 31025, true, 'library defaults (INTERMEDIATE), ECDSA P-256, default SessionCache (tickets)', (server, c) => {
   new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c)] });
@@ -81,14 +105,44 @@ export const BASELINE: BenchVariant = {
   container: `${BENCH_PREFIX}baseline`,
   port: 31925,
   hostname: `baseline.${BENCH_DOMAIN}`,
-  description: "Debian's default: RSA-2048 self-signed, smtpd_tls_security_level = may, nothing else",
+  description: "Debian 12's default: RSA-2048 self-signed, smtpd_tls_security_level = may, nothing else (Postfix 3.7, OpenSSL 3.0)",
   headline: true,
+  version: PostfixVersion.V3_7,
 };
+
+/** The library's defaults on Postfix 3.10 / OpenSSL 3.5: X25519MLKEM768 offered first (postQuantumKeyExchange). */
+export const LIBRARY_310 = variant('library-310', 31035, true, 'library defaults on Postfix 3.10 / OpenSSL 3.5 (X25519MLKEM768 first), ECDSA P-256, tickets', defaults, { version: PostfixVersion.V3_10 });
+
+/** LIBRARY_310 with classic groups only: the PQ/X25519 comparison on the same release. */
+export const LIBRARY_310_X25519 = variant(
+  'lib310-x25519',
+  31135,
+  false,
+  'postQuantumKeyExchange false on 3.10: X25519 (the same client offers X25519MLKEM768 and X25519 key shares)',
+  (server, c) => {
+    new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c)], postQuantumKeyExchange: false });
+    new SessionCache(server, 'Sessions');
+  },
+  { version: PostfixVersion.V3_10, modes: ['full', 'resumed'] },
+);
+
+export const BASELINE_310: BenchVariant = {
+  id: 'baseline-310',
+  container: `${BENCH_PREFIX}baseline-310`,
+  port: 31935,
+  hostname: `baseline-310.${BENCH_DOMAIN}`,
+  description: "Debian 13's default: RSA-2048 self-signed, smtpd_tls_security_level = may, nothing else (Postfix 3.10, OpenSSL 3.5)",
+  headline: true,
+  version: PostfixVersion.V3_10,
+};
+
+/** Debian's default configuration, one per release. */
+export const BASELINES: readonly BenchVariant[] = [BASELINE, BASELINE_310];
 
 /** Every library-side server, headline first. */
 export const LIBRARY_VARIANTS: readonly BenchVariant[] = [
   LIBRARY,
-  variant('library-dual', 31125, true, 'ECDSA P-256 + RSA-2048 (dual), otherwise defaults', (server, c) => {
+  variant('library-dual', 31125, false, 'ECDSA P-256 + RSA-2048 (dual), otherwise defaults', (server, c) => {
     new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c), rsaCert(c)] });
     new SessionCache(server, 'Sessions');
   }),
@@ -121,8 +175,14 @@ export const LIBRARY_VARIANTS: readonly BenchVariant[] = [
       new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c)] });
       new SessionCache(server, 'Sessions');
     },
-    { maxUse: 100 },
+    { serverProps: { maxUse: 100 } },
   ),
+  LIBRARY_310,
+  LIBRARY_310_X25519,
+  variant('lib310-loglevel0', 31335, false, 'logLevel 0 on 3.10', (server, c) => {
+    new TlsServer(server, 'Tls', { certificates: [ecdsaCert(c)], logLevel: 0 });
+    new SessionCache(server, 'Sessions');
+  }, { version: PostfixVersion.V3_10 }),
 ];
 
 /** Certificates for every bench server, generated into `dir` (removed by the caller). */
@@ -147,20 +207,24 @@ export async function benchCertificates(dir: string, hostnames: readonly string[
   return { ecdsa, rsa, clientCa, client, baselineCert, baselineKey };
 }
 
-/** Synthesizes the library stack (the given variants, one container each); returns its cdk.tf.json path. */
-export function synthLibraryStack(outdir: string, certs: BenchCertificates, variants: readonly BenchVariant[]): string {
-  return synthStack(outdir, 'bench-tls-library', (stack, image) => {
-    for (const v of variants) {
-      const server = testServer(stack, v.id, { hostname: v.hostname, port: v.port, ...(v.serverProps ?? {}) });
+/**
+ * Synthesizes the library stack of one release (the given variants of that release, one container each,
+ * its shipped image); returns its cdk.tf.json path.
+ */
+export function synthLibraryStack(outdir: string, certs: BenchCertificates, variants: readonly BenchVariant[], version: PostfixVersion = PostfixVersion.V3_7): string {
+  const name = version === PostfixVersion.V3_7 ? 'bench-tls-library' : 'bench-tls-library-310';
+  return synthStack(outdir, name, (stack, image) => {
+    for (const v of variants.filter((x) => x.version === version)) {
+      const server = testServer(stack, v.id, { hostname: v.hostname, port: v.port, postfixVersion: version, ...(v.serverProps ?? {}) });
       v.build?.(server, certs);
       testContainer(stack, server, image, v.container);
     }
-  }).cdkTfJsonPath;
+  }, { postfixVersion: version }).cdkTfJsonPath;
 }
 
-/** Debian 12's master.cf services (/usr/share/postfix/master.cf.dist), smtp on 127.0.0.1:PORT. */
+/** Debian's master.cf services (/usr/share/postfix/master.cf.dist: the same in 12 and 13), smtp on 127.0.0.1:PORT. */
 function debianMasterCf(port: number): string {
-  return `# Debian 12 master.cf (master.cf.dist), smtp on ${LOOPBACK}:${port}; optional pipe transports left out
+  return `# Debian 12/13 master.cf (master.cf.dist), smtp on ${LOOPBACK}:${port}; optional pipe transports left out
 ${LOOPBACK}:${port} inet n - y - - smtpd
 pickup    unix  n       -       y       60      1       pickup
 cleanup   unix  n       -       y       -       0       cleanup
@@ -194,14 +258,27 @@ postlog   unix-dgram n  -       n       -       1       postlogd
  * Debian 12's main.cf as postinst writes it (main.cf.debian + main.cf.tls), smtpd part only, with what a
  * container needs: log to stdout (Debian logs to syslog), and no outbound delivery.
  */
-function debianMainCf(hostname: string): string {
-  return `# Debian 12 default main.cf (postinst: main.cf.debian + main.cf.tls), for the TLS benchmark baseline
+function debianMainCf(hostname: string, version: PostfixVersion): string {
+  // Debian 13's main.cf.debian: compatibility_level 3.9, "(Debian)" banner, mynetworks 127.0.0.0/8, a mailbox
+  // limit; its `nis:mail.aliases` alias map is left out (no NIS here). The TLS part (main.cf.tls) is unchanged.
+  const head =
+    version === PostfixVersion.V3_7
+      ? `# Debian 12 default main.cf (postinst: main.cf.debian + main.cf.tls), for the TLS benchmark baseline
 smtpd_banner = $myhostname ESMTP $mail_name (Debian/GNU)
 biff = no
 append_dot_mydomain = no
 readme_directory = no
 compatibility_level = 3.6
-
+`
+      : `# Debian 13 default main.cf (postinst: main.cf.debian + main.cf.tls), for the TLS benchmark baseline
+compatibility_level = 3.9
+myorigin = $myhostname
+smtpd_banner = $myhostname ESMTP $mail_name (Debian)
+mynetworks_style = host
+mynetworks = 127.0.0.0/8
+biff = no
+`;
+  return `${head}
 # TLS parameters (main.cf.tls): a self-signed RSA-2048 certificate and opportunistic TLS, nothing else
 smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem
 smtpd_tls_key_file = /etc/ssl/private/ssl-cert-snakeoil.key
@@ -210,10 +287,10 @@ smtpd_tls_security_level = may
 myhostname = ${hostname}
 alias_maps = hash:/etc/aliases
 alias_database = hash:/etc/aliases
-mydestination = $myhostname, localhost
+mydestination = $myhostname, localhost${version === PostfixVersion.V3_7 ? '' : '.$mydomain, localhost'}
 relayhost =
-mailbox_size_limit = 0
-recipient_delimiter = +
+mailbox_size_limit = ${version === PostfixVersion.V3_7 ? '0' : '51200000'}
+recipient_delimiter = ${version === PostfixVersion.V3_7 ? '+' : ''}
 
 # Container: Postfix's own logger to stdout (Debian's syslog does not exist here)
 maillog_file = /dev/stdout
@@ -223,14 +300,27 @@ ${Object.entries(NO_OUTBOUND_DELIVERY).map(([k, v]) => `${k} = ${v}`).join('\n')
 `;
 }
 
-/** The baseline as a plain cdktf app; returns its cdk.tf.json path. */
-export function synthBaselineStack(outdir: string, certs: BenchCertificates): string {
+/**
+ * Baselines (Debian's default configuration, per release) as a plain cdktf app; returns its cdk.tf.json
+ * path. Default: the Debian 12 one alone (what tls-compatibility.test.ts starts); the bench passes BASELINES.
+ */
+export function synthBaselineStack(outdir: string, certs: BenchCertificates, baselines: readonly BenchVariant[] = [BASELINE]): string {
   const app = new App({ outdir });
   const stack = new TerraformStack(app, 'bench-tls-baseline');
   new DockerProvider(stack, 'docker', {});
-  const image = new Image(stack, 'Image', { name: DEFAULT_IMAGE_NAME, keepLocally: true });
-  const queue = new Volume(stack, 'Queue', { name: `postfix-queue-${BASELINE.container}` });
-  new Container(stack, 'Postfix', {
+  for (const version of [...new Set(baselines.map((b) => b.version))]) {
+    const suffix = version === PostfixVersion.V3_7 ? '' : '310';
+    const image = new Image(stack, `Image${suffix}`, { name: BENCH_IMAGES[version], keepLocally: true });
+    for (const b of baselines.filter((x) => x.version === version)) baselineContainer(stack, `Postfix${suffix}`, image, b, certs);
+  }
+  app.synth();
+  return join(outdir, 'stacks', 'bench-tls-baseline', 'cdk.tf.json');
+}
+
+function baselineContainer(stack: TerraformStack, id: string, image: Image, baseline: BenchVariant, certs: BenchCertificates): void {
+  const BASELINE = baseline;
+  const queue = new Volume(stack, `${id}Queue`, { name: `postfix-queue-${BASELINE.container}` });
+  new Container(stack, id, {
     name: BASELINE.container,
     image: image.imageId,
     networkMode: 'host',
@@ -240,12 +330,10 @@ export function synthBaselineStack(outdir: string, certs: BenchCertificates): st
     // The same probe as the library's container, so both carry the same background load.
     healthcheck: { test: ['CMD', '/usr/local/bin/healthcheck.sh', String(BASELINE.port), 'plain'], interval: '10s', timeout: '8s', startPeriod: '5s', retries: 3 },
     upload: [
-      { file: '/etc/postfix/main.cf', content: debianMainCf(BASELINE.hostname) },
+      { file: '/etc/postfix/main.cf', content: debianMainCf(BASELINE.hostname, BASELINE.version) },
       { file: '/etc/postfix/master.cf', content: debianMasterCf(BASELINE.port) },
       { file: '/etc/ssl/certs/ssl-cert-snakeoil.pem', content: readFileSync(certs.baselineCert, 'utf8') },
       { file: '/etc/ssl/private/ssl-cert-snakeoil.key', source: certs.baselineKey, sourceHash: Fn.filesha256(certs.baselineKey), permissions: '0600' },
     ],
   });
-  app.synth();
-  return join(outdir, 'stacks', 'bench-tls-baseline', 'cdk.tf.json');
 }

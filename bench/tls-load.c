@@ -8,7 +8,10 @@
  * connect, banner, EHLO, STARTTLS, TLS handshake, QUIT (plain: no STARTTLS). "resumed": every thread
  * offers the newest session ticket it got on its previous session. No certificate verification (the
  * client's cost is not what is measured; the server's work is the same). Bounded: a fixed count, a 10 s
- * socket timeout, and nothing new starts after DEADLINE_MS. Prints one JSON line.
+ * socket timeout, and nothing new starts after DEADLINE_MS. Prints one JSON line, with the key exchange
+ * group of the first handshake and the OpenSSL it ran with. Built against the host's OpenSSL 3.0 headers,
+ * it runs unchanged on OpenSSL 3.5's libssl.so.3 (the bench runs it in the trixie image, host network, to
+ * offer X25519MLKEM768). TLS_LOAD_GROUPS=X25519 (etc.) sets the client's groups.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -33,6 +36,7 @@ static SSL_CTX *ctx;
 static atomic_int next_session, completed, failed, offered, reused;
 static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
 static char first_error[256];
+static char group[64];
 static int ex_index;
 
 static long long now_us(void) {
@@ -156,6 +160,13 @@ static int one_session(struct ticket *ticket) {
     goto out;
   }
   r.ssl = ssl;
+  if (!group[0]) {
+    /* The key exchange group of the first handshake (OpenSSL 3.5 names X25519MLKEM768; 3.0 knows none). */
+    const char *name = SSL_group_to_name(ssl, (int)SSL_get_negotiated_group(ssl));
+    pthread_mutex_lock(&error_lock);
+    if (!group[0]) snprintf(group, sizeof group, "%s", name ? name : "?");
+    pthread_mutex_unlock(&error_lock);
+  }
   if (offered_ticket) {
     atomic_fetch_add(&offered, 1);
     if (SSL_session_reused(ssl)) atomic_fetch_add(&reused, 1);
@@ -205,6 +216,12 @@ int main(int argc, char **argv) {
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
+  /* TLS_LOAD_GROUPS: the client's groups (default: the library's, e.g. OpenSSL 3.5 offers X25519MLKEM768 first). */
+  const char *groups = getenv("TLS_LOAD_GROUPS");
+  if (groups && *groups && SSL_CTX_set1_groups_list(ctx, groups) != 1) {
+    fprintf(stderr, "TLS_LOAD_GROUPS=%s: not supported by this OpenSSL (%s)\n", groups, OpenSSL_version(OPENSSL_VERSION));
+    return 2;
+  }
   ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
   pthread_t *threads = calloc((size_t)concurrency, sizeof *threads);
   struct rusage ru0, ru1;
@@ -218,8 +235,9 @@ int main(int argc, char **argv) {
   long long cpu = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1000000LL + (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
                   (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1000000LL + (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec);
   for (char *p = first_error; *p; p++) if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) *p = ' ';
-  printf("{\"completed\":%d,\"failed\":%d,\"offered\":%d,\"reused\":%d,\"wallUs\":%lld,\"cpuUs\":%lld,\"error\":\"%s\"}\n",
-         atomic_load(&completed), atomic_load(&failed), atomic_load(&offered), atomic_load(&reused), wall, cpu, first_error);
+  printf("{\"completed\":%d,\"failed\":%d,\"offered\":%d,\"reused\":%d,\"wallUs\":%lld,\"cpuUs\":%lld,\"error\":\"%s\",\"group\":\"%s\",\"openssl\":\"%s\"}\n",
+         atomic_load(&completed), atomic_load(&failed), atomic_load(&offered), atomic_load(&reused), wall, cpu, first_error, group,
+         OpenSSL_version(OPENSSL_VERSION));
   SSL_CTX_free(ctx);
   free(threads);
   return 0;

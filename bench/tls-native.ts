@@ -8,7 +8,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { sequentialBatch } from './tls-client';
 import { LoadPool } from './tls-worker';
 
@@ -24,12 +24,16 @@ export interface ClientRun {
   /** The client's own CPU (user + system), microseconds. */
   readonly clientCpuUsec: number;
   readonly error?: string;
+  /** Key exchange group of the first handshake, when the client reports it (native client). */
+  readonly group?: string;
+  /** OpenSSL the client ran with (native client). */
+  readonly openssl?: string;
 }
 
 export interface LoadClient {
   readonly name: string;
   /** `sessions` sessions, `concurrency` at a time; nothing new starts after `deadlineMs`. */
-  run(port: number, sessions: number, concurrency: number, mode: SessionMode, deadlineMs: number): Promise<ClientRun>;
+  run(port: number, sessions: number, concurrency: number, mode: SessionMode, deadlineMs: number, groups?: string): Promise<ClientRun>;
   /** Releases what the client holds (worker threads). */
   close(): Promise<void>;
 }
@@ -55,19 +59,47 @@ export function buildNativeClient(): { path: string } | { reason: string } {
   }
 }
 
+type NativeOutput = { completed: number; failed: number; offered: number; reused: number; wallUs: number; cpuUs: number; error: string; group?: string; openssl?: string };
+
+function runNative(command: string, args: string[], deadlineMs: number): Promise<ClientRun> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: deadlineMs + 30_000, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`tls-load failed: ${error.message} ${stderr}`));
+      const r = JSON.parse(stdout) as NativeOutput;
+      resolve({ completed: r.completed, failed: r.failed, offered: r.offered, reused: r.reused, wallMs: r.wallUs / 1000, clientCpuUsec: r.cpuUs, error: r.error || undefined, group: r.group || undefined, openssl: r.openssl });
+    });
+  });
+}
+
+/** The native client on the host's OpenSSL (Debian 12: 3.0, no ML-KEM). */
 export function nativeClient(path: string): LoadClient {
   return {
-    name: 'native (bench/tls-load.c, OpenSSL, threads)',
-    run: (port, sessions, concurrency, mode, deadlineMs) =>
-      new Promise((resolve, reject) => {
-        execFile(path, [String(port), String(sessions), String(concurrency), mode, String(deadlineMs)], { timeout: deadlineMs + 30_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-          if (error) return reject(new Error(`tls-load failed: ${error.message} ${stderr}`));
-          const r = JSON.parse(stdout) as { completed: number; failed: number; offered: number; reused: number; wallUs: number; cpuUs: number; error: string };
-          resolve({ completed: r.completed, failed: r.failed, offered: r.offered, reused: r.reused, wallMs: r.wallUs / 1000, clientCpuUsec: r.cpuUs, error: r.error || undefined });
-        });
-      }),
+    name: 'native (bench/tls-load.c, host OpenSSL, threads)',
+    run: (port, sessions, concurrency, mode, deadlineMs, groups) =>
+      runNative('env', [...(groups ? [`TLS_LOAD_GROUPS=${groups}`] : []), path, String(port), String(sessions), String(concurrency), mode, String(deadlineMs)], deadlineMs),
     close: async () => undefined,
   };
+}
+
+/**
+ * The same native binary run in `image` (postfix-tls-cdktf:trixie: OpenSSL 3.5, so it offers X25519MLKEM768)
+ * on the host network: one long-lived container (`sleep`), each run a `docker exec`. The binary is built
+ * on the host against OpenSSL 3.0's headers; libssl.so.3 of 3.5 keeps that ABI. Its CPU is its own rusage,
+ * outside every server's cgroup.
+ */
+export async function containerNativeClient(path: string, image: string, name: string): Promise<LoadClient> {
+  execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
+  execFileSync('docker', ['run', '-d', '--rm', '--name', name, '--network', 'host', '-v', `${dirname(path)}:/bench:ro`, '--entrypoint', 'sleep', image, 'infinity'], { stdio: 'ignore' });
+  const binary = `/bench/${basename(path)}`;
+  const client: LoadClient = {
+    name: `native (bench/tls-load.c, threads) in ${image}, host network`,
+    run: (port, sessions, concurrency, mode, deadlineMs, groups) =>
+      runNative('docker', ['exec', ...(groups ? ['-e', `TLS_LOAD_GROUPS=${groups}`] : []), name, binary, String(port), String(sessions), String(concurrency), mode, String(deadlineMs)], deadlineMs),
+    close: async () => {
+      execFileSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
+    },
+  };
+  return client;
 }
 
 /** Node's client; its worker threads start with the first concurrent run and stay until close(). */

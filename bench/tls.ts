@@ -1,8 +1,11 @@
 /**
  * TLS on the deployed container: the library's default profile versus Debian's default Postfix TLS
- * setup, side by side on this machine, each run by the integration harness from its synthesized
+ * setup, on both releases (Postfix 3.7 / OpenSSL 3.0 on Debian 12, Postfix 3.10 / OpenSSL 3.5 on Debian
+ * 13), side by side on this machine, each run by the integration harness from its synthesized
  * cdk.tf.json (host networking, 127.0.0.1:31xxx, no outbound delivery; everything is removed at the end,
- * also on failure or Ctrl-C).
+ * also on failure or Ctrl-C). One load client for every row: bench/tls-load.c run in the trixie image
+ * (OpenSSL 3.5, so it offers X25519MLKEM768 and X25519 key shares), host network; the PQ/X25519 pair is
+ * the same 3.10 server with postQuantumKeyExchange true (default) and false.
  *
  * Figures (medians over repeated runs, interleaved between servers so drift hits all of them alike):
  * - server CPU per session, from the container's cgroup CPU accounting read before and after a batch of
@@ -17,19 +20,21 @@
  *   session (outside the cgroup: carrying the container's stdout log lines).
  * Knobs (environment): BENCH_TLS=0, BENCH_TLS_ROUNDS, BENCH_TLS_BATCH, BENCH_TLS_LOAD_ROUNDS,
  * BENCH_TLS_LOAD_SESSIONS, BENCH_TLS_CONCURRENCY, BENCH_TLS_WORKERS, BENCH_TLS_STARTUP_RUNS,
- * BENCH_TLS_VARIANTS=0 (headline servers only), BENCH_TLS_CLIENT=node.
+ * BENCH_TLS_VARIANTS=0 (headline servers and the PQ/X25519 pair only), BENCH_TLS_CLIENT=host (the native
+ * client on the host's OpenSSL) or node, BENCH_TLS_HOLD=1 (keep the containers up for profiling until Ctrl-C).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dockerStatus } from '../test/integration/docker-available';
+import { dockerStatus, TRIXIE_TEST_IMAGE } from '../test/integration/docker-available';
 import { DockerHarness } from '../test/integration/harness';
 import { median, printTable } from './stats';
-import { BASELINE, benchCertificates, BenchVariant, LIBRARY, LIBRARY_VARIANTS, synthBaselineStack, synthLibraryStack } from './tls-apps';
+import { PostfixVersion } from '../index';
+import { BASELINE, BASELINE_310, BASELINES, BENCH_IMAGES, BENCH_PREFIX, benchCertificates, BenchVariant, LIBRARY, LIBRARY_310, LIBRARY_310_X25519, LIBRARY_VARIANTS, synthBaselineStack, synthLibraryStack } from './tls-apps';
 import { breakdownDelta, containerCpu, ContainerCpu, engineCpuUsec, systemCpu, waitForQuiet } from './tls-cgroup';
 import { sequentialBatch, starttlsSession } from './tls-client';
-import { buildNativeClient, ClientRun, LoadClient, nativeClient, nodeClient, SessionMode } from './tls-native';
+import { buildNativeClient, ClientRun, containerNativeClient, LoadClient, nativeClient, nodeClient, SessionMode } from './tls-native';
 
 export interface TlsBenchOptions {
   /** Rounds of sequential batches (CPU per session). */
@@ -42,24 +47,30 @@ export interface TlsBenchOptions {
   readonly concurrency: number;
   readonly workers: number;
   readonly startupRuns: number;
+  /** Keep everything running after the measurements until Ctrl-C (BENCH_TLS_HOLD=1), for profiling. */
+  readonly hold: boolean;
   /** Also measure the non-headline variants (CPU per session only). */
   readonly variants: boolean;
-  /** 'auto': the native client when it builds, else Node; 'node': always Node. */
-  readonly client: 'auto' | 'node';
+  /**
+   * 'auto': the native client run in the trixie image (OpenSSL 3.5: offers X25519MLKEM768) when it builds,
+   * else Node; 'host': the native client on the host's OpenSSL; 'node': always Node.
+   */
+  readonly client: 'auto' | 'host' | 'node';
 }
 
 export function tlsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): TlsBenchOptions {
   const n = (name: string, fallback: number): number => (env[name] ? Number(env[name]) : fallback);
   return {
     rounds: n('BENCH_TLS_ROUNDS', 7),
-    batch: n('BENCH_TLS_BATCH', 300),
+    batch: n('BENCH_TLS_BATCH', 200),
     loadRounds: n('BENCH_TLS_LOAD_ROUNDS', 3),
-    loadSessions: n('BENCH_TLS_LOAD_SESSIONS', 2000),
+    loadSessions: n('BENCH_TLS_LOAD_SESSIONS', 1500),
     concurrency: n('BENCH_TLS_CONCURRENCY', 16),
     workers: n('BENCH_TLS_WORKERS', Math.max(1, Math.min(4, cpus().length))),
     startupRuns: n('BENCH_TLS_STARTUP_RUNS', 3),
     variants: env.BENCH_TLS_VARIANTS !== '0',
-    client: env.BENCH_TLS_CLIENT === 'node' ? 'node' : 'auto',
+    hold: env.BENCH_TLS_HOLD === '1',
+    client: env.BENCH_TLS_CLIENT === 'node' ? 'node' : env.BENCH_TLS_CLIENT === 'host' ? 'host' : 'auto',
   };
 }
 
@@ -71,11 +82,15 @@ export interface TlsServerFigures {
   /** Key type of the certificate a Node client got ('ec' / 'rsa'), and the protocol. */
   readonly certificateKey: string;
   readonly protocol: string;
+  /** Postfix release of the server, and the key exchange group the load client negotiated. */
+  readonly postfixVersion: string;
+  readonly group: string;
   /** Median server CPU per session in microseconds. */
   readonly cpuFullUsec: number;
   readonly cpuResumedUsec: number;
   readonly cpuPlainUsec?: number;
   /** Every batch's figure, for the spread. */
+  readonly cpuPlainSamples: readonly number[];
   readonly cpuFullSamples: readonly number[];
   readonly cpuResumedSamples: readonly number[];
   /** Reconnections that resumed / reconnections that offered a ticket (sequential batches). */
@@ -92,6 +107,7 @@ export interface TlsServerFigures {
   /** Server CPU per full session by process command, microseconds (sum over all rounds / sessions). */
   readonly breakdownFullUsec: Record<string, number>;
   readonly breakdownResumedUsec: Record<string, number>;
+  readonly breakdownPlainUsec: Record<string, number>;
   readonly throughput?: ThroughputFigures;
   readonly startupMs?: number;
   readonly startupSamplesMs?: readonly number[];
@@ -169,8 +185,11 @@ interface Live {
   reused: number;
   breakdownFull: Map<string, number>;
   breakdownResumed: Map<string, number>;
+  breakdownPlain: Map<string, number>;
   fullSessions: number;
   resumedSessions: number;
+  plainSessions: number;
+  group: string;
   /** Foreign CPU share during each sequential batch. */
   readonly foreign: number[];
   /** Docker engine CPU per session during each TLS batch (µs). */
@@ -195,6 +214,7 @@ async function timedRun(client: LoadClient, live: Live, sessions: number, concur
   const e0 = engineCpuUsec();
   const u0 = live.cpu.usageUsec();
   const r = await client.run(live.variant.port, sessions, concurrency, mode, 120_000);
+  if (r.group && mode === 'full' && live.group === '?') live.group = r.group;
   const u1 = live.cpu.usageUsec();
   const e1 = engineCpuUsec();
   const s1 = systemCpu();
@@ -230,6 +250,8 @@ async function measureBatch(client: LoadClient, live: Live, mode: SessionMode, c
     live.resumedSessions += count;
   } else {
     live.plain.push(perSession);
+    addInto(live.breakdownPlain, breakdownDelta(b0, b1));
+    live.plainSessions += count;
   }
 }
 
@@ -256,9 +278,18 @@ export async function benchTls(options: TlsBenchOptions, log: (line: string) => 
     return { skipped: (e as Error).message };
   }
   if (!status.available) return { skipped: status.reason ?? 'Docker is not available' };
+  // Both releases or none: the comparison is the point.
+  let trixie;
+  try {
+    trixie = dockerStatus(TRIXIE_TEST_IMAGE);
+  } catch (e) {
+    return { skipped: (e as Error).message };
+  }
+  if (!trixie.available) return { skipped: trixie.reason ?? `${TRIXIE_TEST_IMAGE.name} is not available` };
 
-  const variants = options.variants ? LIBRARY_VARIANTS : LIBRARY_VARIANTS.filter((v) => v.headline);
-  const all = [...variants, BASELINE];
+  // The PQ/X25519 pair is part of every run; the other variants only with BENCH_TLS_VARIANTS unset.
+  const variants = options.variants ? LIBRARY_VARIANTS : LIBRARY_VARIANTS.filter((v) => v.headline || v === LIBRARY_310_X25519);
+  const all = [...variants, ...BASELINES];
   const work = mkdtempSync(join(tmpdir(), 'bench-tls-'));
   const harnesses: DockerHarness[] = [];
   let client: LoadClient | undefined;
@@ -274,18 +305,21 @@ export async function benchTls(options: TlsBenchOptions, log: (line: string) => 
   process.once('SIGTERM', onSignal);
   try {
     const certs = await benchCertificates(work, all.map((v) => v.hostname));
-    const libraryJson = synthLibraryStack(join(work, 'out-library'), certs, variants);
-    const baselineJson = synthBaselineStack(join(work, 'out-baseline'), certs);
-    const library = DockerHarness.fromFile(libraryJson);
-    const baseline = DockerHarness.fromFile(baselineJson);
-    harnesses.push(library, baseline);
+    const library = DockerHarness.fromFile(synthLibraryStack(join(work, 'out-library'), certs, variants, PostfixVersion.V3_7));
+    const library310 = DockerHarness.fromFile(synthLibraryStack(join(work, 'out-library-310'), certs, variants, PostfixVersion.V3_10));
+    const baseline = DockerHarness.fromFile(synthBaselineStack(join(work, 'out-baseline'), certs, BASELINES));
+    harnesses.push(library, library310, baseline);
     log(`starting ${all.length} containers (${all.map((v) => `${v.container} on 127.0.0.1:${v.port}`).join(', ')})`);
-    await Promise.all([library.up(), baseline.up()]);
+    await Promise.all([library.up(), library310.up(), baseline.up()]);
 
     const native = options.client === 'node' ? { reason: 'BENCH_TLS_CLIENT=node' } : buildNativeClient();
-    const chosen: LoadClient = 'path' in native ? nativeClient(native.path) : nodeClient(options.workers);
-    client = chosen;
-    if (!('path' in native)) log(`native load client unavailable: ${native.reason}; using the Node client, which costs about twice the CPU per session`);
+    if ('path' in native) {
+      // One client for every row: in the trixie image (OpenSSL 3.5, offers X25519MLKEM768) unless told otherwise.
+      client = options.client === 'host' ? nativeClient(native.path) : await containerNativeClient(native.path, BENCH_IMAGES[PostfixVersion.V3_10], `${BENCH_PREFIX}client`);
+    } else {
+      client = nodeClient(options.workers);
+      log(`native load client unavailable: ${native.reason}; using the Node client (host OpenSSL, no ML-KEM), which costs about twice the CPU per session`);
+    }
     log(`client: ${client.name}`);
 
     const lives: Live[] = all.map((variant) => ({
@@ -303,8 +337,11 @@ export async function benchTls(options: TlsBenchOptions, log: (line: string) => 
       reused: 0,
       breakdownFull: new Map(),
       breakdownResumed: new Map(),
+      breakdownPlain: new Map(),
       fullSessions: 0,
       resumedSessions: 0,
+      plainSessions: 0,
+      group: '?',
       foreign: [],
       engine: [],
     }));
@@ -326,9 +363,8 @@ export async function benchTls(options: TlsBenchOptions, log: (line: string) => 
       // Rotate the order so no server always runs first (or right after a noisy neighbour).
       const order = lives.map((_, i) => lives[(i + round) % lives.length]);
       for (const live of order) {
-        await measureBatch(client, live, 'full', options.batch);
-        await measureBatch(client, live, 'resumed', options.batch);
-        if (live.variant.headline) await measureBatch(client, live, 'plain', options.batch);
+        const modes = live.variant.modes ?? (live.variant.headline ? ['full', 'resumed', 'plain'] : ['full', 'resumed']);
+        for (const mode of modes) await measureBatch(client, live, mode, options.batch);
       }
       log(`  round ${round + 1}/${options.rounds} done`);
     }
@@ -386,7 +422,7 @@ export async function benchTls(options: TlsBenchOptions, log: (line: string) => 
     if (options.startupRuns > 0) {
       log(`startup: docker start -> first STARTTLS, ${options.startupRuns} runs per server`);
       for (let run = 0; run < options.startupRuns; run++) {
-        for (const live of headline.filter((l) => l.variant === LIBRARY || l.variant === BASELINE)) {
+        for (const live of headline.filter((l) => [LIBRARY, BASELINE, LIBRARY_310, BASELINE_310].includes(l.variant))) {
           const list = startup.get(live.variant.id) ?? [];
           list.push(await startupMs(live.variant.container, live.variant.port));
           startup.set(live.variant.id, list);
@@ -400,10 +436,13 @@ export async function benchTls(options: TlsBenchOptions, log: (line: string) => 
       port: l.variant.port,
       certificateKey: l.certificateKey,
       protocol: l.protocol,
+      postfixVersion: l.variant.version,
+      group: l.group,
       cpuFullUsec: median(l.full),
       cpuResumedUsec: median(l.resumed),
       cpuPlainUsec: l.plain.length > 0 ? median(l.plain) : undefined,
       cpuFullSamples: l.full.map(Math.round),
+      cpuPlainSamples: l.plain.map(Math.round),
       cpuResumedSamples: l.resumed.map(Math.round),
       resumedFraction: l.offered > 0 ? l.reused / l.offered : 0,
       latencyFullMs: median(l.latencyFull),
@@ -413,22 +452,21 @@ export async function benchTls(options: TlsBenchOptions, log: (line: string) => 
       engineCpuUsec: median(l.engine),
       breakdownFullUsec: toRecord(l.breakdownFull, l.fullSessions),
       breakdownResumedUsec: toRecord(l.breakdownResumed, l.resumedSessions),
+      breakdownPlainUsec: toRecord(l.breakdownPlain, Math.max(1, l.plainSessions)),
       throughput: throughput.get(l.variant.id),
       startupMs: startup.has(l.variant.id) ? median(startup.get(l.variant.id)!) : undefined,
       startupSamplesMs: startup.get(l.variant.id)?.map(Math.round),
     }));
-    const lib = servers.find((s) => s.id === LIBRARY.id)!;
-    const base = servers.find((s) => s.id === BASELINE.id)!;
-    const ratios: Record<string, number> = {
-      cpuFull: lib.cpuFullUsec / base.cpuFullUsec,
-      cpuResumed: lib.cpuResumedUsec / base.cpuResumedUsec,
-      ...(lib.cpuPlainUsec && base.cpuPlainUsec ? { cpuPlain: lib.cpuPlainUsec / base.cpuPlainUsec } : {}),
-      ...(lib.throughput && base.throughput
-        ? { throughputFull: lib.throughput.fullPerSecond / base.throughput.fullPerSecond, throughputResumed: lib.throughput.resumedPerSecond / base.throughput.resumedPerSecond }
-        : {}),
-      ...(lib.startupMs && base.startupMs ? { startup: lib.startupMs / base.startupMs } : {}),
-    };
-    return { generatedAt: new Date().toISOString(), options, cpuAccounting: lives[0].cpu.source, client: client.name, cores: cpus().length, servers, ratios };
+    const ratios = reportRatios(servers);
+    const report: TlsBenchReport = { generatedAt: new Date().toISOString(), options, cpuAccounting: lives[0].cpu.source, client: client.name, cores: cpus().length, servers, ratios };
+    if (options.hold) {
+      // BENCH_TLS_HOLD=1: keep the servers and the client container up for perf/strace; Ctrl-C removes them.
+      printTlsReport(report);
+      log(`\nholding: servers ${all.map((v) => `${v.container} 127.0.0.1:${v.port}`).join(', ')}; client container ${BENCH_PREFIX}client; Ctrl-C removes everything`);
+      // A pending timer keeps Node's event loop alive (a bare unresolved promise would let the process exit).
+      await new Promise<never>(() => setInterval(() => undefined, 60_000));
+    }
+    return report;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -436,22 +474,55 @@ export async function benchTls(options: TlsBenchOptions, log: (line: string) => 
   }
 }
 
+/** Ratios of two servers' figures: CPU (lower is better) and throughput, startup. */
+function pairRatios(prefix: string, a: TlsServerFigures | undefined, b: TlsServerFigures | undefined): Record<string, number> {
+  if (!a || !b) return {};
+  const out: Record<string, number> = {};
+  const put = (name: string, x: number | undefined, y: number | undefined): void => {
+    if (x && y) out[`${prefix}: ${name}`] = x / y;
+  };
+  put('cpuFull', a.cpuFullUsec, b.cpuFullUsec);
+  put('cpuResumed', a.cpuResumedUsec, b.cpuResumedUsec);
+  put('cpuPlain', a.cpuPlainUsec, b.cpuPlainUsec);
+  put('throughputFull', a.throughput?.fullPerSecond, b.throughput?.fullPerSecond);
+  put('throughputResumed', a.throughput?.resumedPerSecond, b.throughput?.resumedPerSecond);
+  put('startup', a.startupMs, b.startupMs);
+  return out;
+}
+
+/** The comparisons issue 11 asks for: 3.10/3.7, library/Debian default per release, PQ/X25519. */
+function reportRatios(servers: readonly TlsServerFigures[]): Record<string, number> {
+  const by = (id: string): TlsServerFigures | undefined => servers.find((s) => s.id === id);
+  return {
+    ...pairRatios('library/debian@3.7', by(LIBRARY.id), by(BASELINE.id)),
+    ...pairRatios('library/debian@3.10', by(LIBRARY_310.id), by(BASELINE_310.id)),
+    ...pairRatios('3.10/3.7@library', by(LIBRARY_310.id), by(LIBRARY.id)),
+    ...pairRatios('3.10/3.7@debian', by(BASELINE_310.id), by(BASELINE.id)),
+    ...pairRatios('pq/x25519@3.10', by(LIBRARY_310.id), by(LIBRARY_310_X25519.id)),
+  };
+}
+
 const fmt = (n: number | undefined, digits = 0): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits));
 const pct = (n: number | undefined): string => (n === undefined ? '-' : `${(n * 100).toFixed(0)}%`);
 
 /** Prints the tables of a report. */
 export function printTlsReport(report: TlsBenchReport): void {
+  // Each server against Debian's default on its own release.
+  const baseOf = (s: TlsServerFigures): TlsServerFigures =>
+    report.servers.find((b) => b.id === (s.postfixVersion === PostfixVersion.V3_10 ? BASELINE_310.id : BASELINE.id)) ?? report.servers.find((b) => b.id === BASELINE.id)!;
   const base = report.servers.find((s) => s.id === BASELINE.id)!;
   const ratio = (a: number | undefined, b: number | undefined): string => (a && b ? (a / b).toFixed(2) : '-');
   console.log(`client: ${report.client}`);
-  console.log(`\nTLS: server CPU per session from ${report.cpuAccounting} (median of ${report.options.rounds} batches x ${report.options.batch} sequential sessions; µs)`);
+  console.log(`\nTLS: server CPU per session from ${report.cpuAccounting} (median of ${report.options.rounds} batches x ${report.options.batch} sequential sessions, servers interleaved; µs; base = Debian's default on the same release)`);
   printTable(
-    ['server', 'cert', 'proto', 'full µs', 'resumed µs', 'no-TLS µs', 'resumed', 'full/base', 'resumed/base', 'client µs/full', 'engine µs', 'other CPU'],
+    ['server', 'postfix', 'cert', 'proto', 'group', 'full µs', 'resumed µs', 'no-TLS µs', 'resumed', 'full/base', 'resumed/base', 'client µs/full', 'engine µs', 'other CPU'],
     report.servers.map((s) => [
-      s.id, s.certificateKey, s.protocol, fmt(s.cpuFullUsec), fmt(s.cpuResumedUsec), fmt(s.cpuPlainUsec), pct(s.resumedFraction),
-      ratio(s.cpuFullUsec, base.cpuFullUsec), ratio(s.cpuResumedUsec, base.cpuResumedUsec), fmt(s.clientCpuFullUsec), fmt(s.engineCpuUsec), pct(s.foreignCpuShare),
+      s.id, s.postfixVersion, s.certificateKey, s.protocol, s.group, fmt(s.cpuFullUsec), fmt(s.cpuResumedUsec), fmt(s.cpuPlainUsec), pct(s.resumedFraction),
+      ratio(s.cpuFullUsec, baseOf(s).cpuFullUsec), ratio(s.cpuResumedUsec, baseOf(s).cpuResumedUsec), fmt(s.clientCpuFullUsec), fmt(s.engineCpuUsec), pct(s.foreignCpuShare),
     ]),
   );
+  console.log('\nTLS: ratios (CPU: lower is better; throughput: higher is better)');
+  printTable(['comparison', 'figure', 'ratio'], Object.entries(report.ratios).map(([k, v]) => [...k.split(': '), v.toFixed(2)]));
   const loaded = report.servers.filter((s) => s.throughput);
   if (loaded.length > 0) {
     const t0 = loaded[0].throughput!;
@@ -464,8 +535,8 @@ export function printTlsReport(report: TlsBenchReport): void {
       loaded.map((s) => {
         const t = s.throughput!;
         return [
-          s.id, fmt(t.fullPerSecond), fmt(t.resumedPerSecond), pct(t.resumedFraction), ratio(t.fullPerSecond, base.throughput?.fullPerSecond),
-          ratio(t.resumedPerSecond, base.throughput?.resumedPerSecond), pct(t.clientCpuShareFull), pct(t.serverCpuShareFull), pct(t.foreignCpuShareFull),
+          s.id, fmt(t.fullPerSecond), fmt(t.resumedPerSecond), pct(t.resumedFraction), ratio(t.fullPerSecond, baseOf(s).throughput?.fullPerSecond),
+          ratio(t.resumedPerSecond, baseOf(s).throughput?.resumedPerSecond), pct(t.clientCpuShareFull), pct(t.serverCpuShareFull), pct(t.foreignCpuShareFull),
           fmt(t.serverCpuPerSessionUnderLoadUsec), fmt(t.serverBoundFullPerSecond), String(t.failed),
         ];
       }),
@@ -476,10 +547,15 @@ export function printTlsReport(report: TlsBenchReport): void {
   const started = report.servers.filter((s) => s.startupMs !== undefined);
   if (started.length > 0) {
     console.log('\nTLS: docker start -> first successful STARTTLS (median)');
-    printTable(['server', 'ms', 'runs (ms)', 'vs base'], started.map((s) => [s.id, fmt(s.startupMs), (s.startupSamplesMs ?? []).join(' '), ratio(s.startupMs, base.startupMs)]));
+    printTable(['server', 'ms', 'runs (ms)', 'vs base'], started.map((s) => [s.id, fmt(s.startupMs), (s.startupSamplesMs ?? []).join(' '), ratio(s.startupMs, baseOf(s).startupMs)]));
   }
-  const shown = report.servers.filter((s) => s.id === LIBRARY.id || s.id === BASELINE.id);
-  const commands = [...new Set(shown.flatMap((s) => Object.keys(s.breakdownFullUsec)))];
-  console.log('\nTLS: where the server CPU of one full session goes (µs, by process, summed over all rounds; /proc tick resolution)');
-  printTable(['process', ...shown.map((s) => s.id)], commands.map((c) => [c, ...shown.map((s) => fmt(s.breakdownFullUsec[c] ?? 0))]));
+  const shown = report.servers.filter((s) => [LIBRARY.id, BASELINE.id, LIBRARY_310.id, BASELINE_310.id].includes(s.id));
+  const kinds = [['full', 'breakdownFullUsec'], ['resumed', 'breakdownResumedUsec'], ['no-TLS', 'breakdownPlainUsec']] as const;
+  const commands = [...new Set(shown.flatMap((s) => kinds.flatMap(([, k]) => Object.keys(s[k]))))];
+  console.log('\nTLS: where the server CPU of one session goes (µs, by process, /proc utime+stime summed over all rounds; 10 ms tick resolution)');
+  printTable(
+    ['process', ...shown.flatMap((s) => kinds.map(([label]) => `${s.id} ${label}`))],
+    commands.map((c) => [c, ...shown.flatMap((s) => kinds.map(([, k]) => fmt(s[k][c] ?? 0)))]),
+  );
+  void base;
 }
