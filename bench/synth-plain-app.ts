@@ -30,7 +30,7 @@ export function plainApp(outdir: string, servers: readonly PlainServer[]): App {
   const app = new App({ outdir });
   const stack = new TerraformStack(app, 'bench');
   new DockerProvider(stack, 'docker', {});
-  const image = new Image(stack, 'Image', { name: 'postfix-tls-cdktf:latest', keepLocally: true, buildAttribute: { context: '/opt/docker', networkMode: 'host' } });
+  const image = new Image(stack, 'Image', { name: 'postfix-tls-cdktf:trixie', keepLocally: true, buildAttribute: { context: '/opt/docker', networkMode: 'host' } });
   for (const server of servers) {
     const volume = new Volume(stack, `${server.name}Queue`, { name: `postfix-queue-${server.name}` });
     new Container(stack, `${server.name}Container`, {

@@ -30,12 +30,11 @@ import {
   SessionStore,
   TlsServer,
 } from '../index';
-import { DEFAULT_IMAGE_NAME } from '../constructs/docker/postfix-image';
-import { TRIXIE_TEST_IMAGE } from '../test/integration/docker-available';
+import { BOOKWORM_TEST_IMAGE, TRIXIE_TEST_IMAGE } from '../test/integration/docker-available';
 
 /** The image each release runs (the shipped Dockerfile on Debian 12 / Debian 13). */
 export const BENCH_IMAGES: Readonly<Record<PostfixVersion, string>> = {
-  [PostfixVersion.V3_7]: DEFAULT_IMAGE_NAME,
+  [PostfixVersion.V3_7]: BOOKWORM_TEST_IMAGE.name,
   [PostfixVersion.V3_10]: TRIXIE_TEST_IMAGE.name,
 };
 import { CertificateFiles, LocalPki } from '../lib/pki/local-pki';

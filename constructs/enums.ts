@@ -106,8 +106,8 @@ export enum KeyRollover {
 
 /** The Postfix release a server's files are rendered for. */
 export enum PostfixVersion {
-  /** Postfix 3.7 (Debian 12 bookworm, OpenSSL 3.0): the shipped image's default. */
+  /** Postfix 3.7 (Debian 12 bookworm, oldstable; OpenSSL 3.0). */
   V3_7 = '3.7',
-  /** Postfix 3.10 (Debian 13 trixie, OpenSSL 3.5). */
+  /** Postfix 3.10 (Debian 13 trixie, stable; OpenSSL 3.5): the default. */
   V3_10 = '3.10',
 }

@@ -69,7 +69,7 @@ export interface PostfixServerProps {
   /**
    * The Postfix release that runs the files: parameters it does not know are not rendered, and what it
    * deprecates is refused or warned about. Must match the container's PostfixImage.
-   * @default PostfixVersion.V3_7 (the shipped image, Debian 12)
+   * @default PostfixVersion.V3_10 (the shipped image's default, Debian 13)
    */
   readonly postfixVersion?: PostfixVersion;
   /**
@@ -211,7 +211,7 @@ export class PostfixServer extends Construct {
     refuseTokens(this, props);
     typedProps(this, props, { publicMx: 'boolean', smtpService: 'boolean', smtpPort: 'number', chroot: 'boolean', processLimit: 'number', maxUse: 'number', clientConnectionLimit: 'number' });
     this.hostname = checked(this, () => hostname('hostname', props.hostname));
-    this.postfixVersion = checked(this, () => oneOf('postfixVersion', props.postfixVersion ?? PostfixVersion.V3_7, PostfixVersion));
+    this.postfixVersion = checked(this, () => oneOf('postfixVersion', props.postfixVersion ?? PostfixVersion.V3_10, PostfixVersion));
     checked(this, () => {
       if (props.smtpPort !== undefined) integer('smtpPort', props.smtpPort, 1, 65535);
       if (props.processLimit !== undefined) integer('processLimit', props.processLimit, 1, 100000);

@@ -4,7 +4,7 @@
 # (bind9-utils) to read the DNS records we publish.
 set -euo pipefail
 # swaks needs Net::SSLeay and IO::Socket::SSL for TLS; they are only Recommends, which --no-install-recommends skips.
-packages=(postfix postfix-lmdb openssl swaks libnet-ssleay-perl libio-socket-ssl-perl testssl.sh ca-certificates bind9-utils)
+packages=(postfix postfix-lmdb openssl swaks libnet-ssleay-perl libio-socket-ssl-perl ca-certificates bind9-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Prepare a local Docker engine and the Postfix image of one Debian suite:
-#   bookworm (default): Debian 12, Postfix 3.7 -> postfix-tls-cdktf:bookworm and postfix-tls-cdktf:latest
-#   trixie:             Debian 13, Postfix 3.10 -> postfix-tls-cdktf:trixie
+#   trixie:   Debian 13, Postfix 3.10 (the default PostfixImage) -> postfix-tls-cdktf:trixie
+#   bookworm: Debian 12, Postfix 3.7                             -> postfix-tls-cdktf:bookworm
 #
-#   scripts/setup-docker.sh                        # bookworm
-#   POSTFIX_SUITE=trixie scripts/setup-docker.sh   # trixie
-#   and, for bookworm, the DNS test image (Knot, Unbound) of the DANE end-to-end test.
+#   scripts/setup-docker.sh                          # both suites (what the live tests need)
+#   POSTFIX_SUITE=trixie scripts/setup-docker.sh     # one suite
+#   and, with trixie, the test-tools image (Knot, Unbound, testssl.sh 3.2) of the DANE end-to-end and
+#   testssl tests.
 #
 # Idempotent: every step checks first and does nothing when already done, so a
 # second run takes a few seconds. Works without a container registry: the
@@ -17,38 +18,35 @@
 # build runs with --network host.
 #
 # Environment overrides:
-#   POSTFIX_SUITE        Debian suite: bookworm or trixie                     (bookworm)
-#   POSTFIX_IMAGE        the one image tag to build   (postfix-tls-cdktf:<suite>, plus :latest for bookworm)
+#   POSTFIX_SUITE        Debian suite: trixie or bookworm                     (both, trixie first)
+#   POSTFIX_IMAGE        the one image tag to build   (postfix-tls-cdktf:<suite>)
 #   BASE_IMAGE           base image tag               (debian:<suite>-slim)
 #   DEBIAN_MIRROR        mirror for mmdebstrap       (http://deb.debian.org/debian)
 #   DEBIAN_SECURITY      security mirror             (http://deb.debian.org/debian-security)
 #   DOCKERD_LOG          dockerd log file            (/var/log/dockerd.log)
-#   DNS_TEST_IMAGE       DNS test image tag          (postfix-tls-cdktf-dns-test:latest)
+#   TEST_TOOLS_IMAGE     test-tools image tag        (postfix-tls-cdktf-test-tools:latest)
 #   FORCE_BUILD=1        rebuild the images even if their content labels match
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 DOCKER_CTX="$REPO_ROOT/docker"
-DNS_CTX="$REPO_ROOT/test/integration/images/dns"
+TOOLS_CTX="$REPO_ROOT/test/integration/images/test-tools"
 
-SUITE="${POSTFIX_SUITE:-bookworm}"
+if [ -z "${POSTFIX_SUITE:-}" ]; then
+  POSTFIX_SUITE=trixie bash "${BASH_SOURCE[0]}"
+  POSTFIX_SUITE=bookworm exec bash "${BASH_SOURCE[0]}"
+fi
+SUITE="$POSTFIX_SUITE"
 case "$SUITE" in
   bookworm|trixie) ;;
   *) printf '[setup-docker] FATAL: POSTFIX_SUITE=%s: expected bookworm or trixie\n' "$SUITE" >&2; exit 1 ;;
 esac
-# The first tag is the one whose label is checked; every tag names the same image.
-# postfix-tls-cdktf:latest (what PostfixImage builds and the live tests run) is the bookworm image.
-if [ -n "${POSTFIX_IMAGE:-}" ]; then
-  IMAGE_TAGS=("$POSTFIX_IMAGE")
-elif [ "$SUITE" = bookworm ]; then
-  IMAGE_TAGS=("postfix-tls-cdktf:bookworm" "postfix-tls-cdktf:latest")
-else
-  IMAGE_TAGS=("postfix-tls-cdktf:$SUITE")
-fi
+# The tag PostfixImage builds for the suite's Postfix release.
+IMAGE_TAGS=("${POSTFIX_IMAGE:-postfix-tls-cdktf:$SUITE}")
 POSTFIX_IMAGE="${IMAGE_TAGS[0]}"
 BASE_IMAGE="${BASE_IMAGE:-debian:$SUITE-slim}"
-DNS_TEST_IMAGE="${DNS_TEST_IMAGE:-postfix-tls-cdktf-dns-test:latest}"
+TEST_TOOLS_IMAGE="${TEST_TOOLS_IMAGE:-postfix-tls-cdktf-test-tools:latest}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 DEBIAN_SECURITY="${DEBIAN_SECURITY:-http://deb.debian.org/debian-security}"
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd.log}"
@@ -204,35 +202,36 @@ else
   step_done "step 4/5: built ${IMAGE_TAGS[*]} (${content_sha:0:12}, $(docker run --rm --network host "$POSTFIX_IMAGE" postconf -dh mail_version 2>/dev/null))"
 fi
 
-# --- 5. DNS test image ----------------------------------------------------------
-# Knot DNS, Unbound and kdig from Debian, for test/integration/dane-end-to-end.test.ts (a signed zone and a
-# validating resolver on loopback). Not part of what the constructs deploy.
-if [ "$SUITE" != bookworm ]; then
-  log "step 5/5: DNS test image: only with the bookworm suite"
+# --- 5. test-tools image ----------------------------------------------------------
+# Knot DNS, Unbound and kdig (the signed zone and validating resolver of dane-end-to-end.test.ts) and
+# testssl.sh 3.2 with OpenSSL 3.5 (testssl.test.ts, post-quantum.test.ts), from Debian 13's packages. Not part
+# of what the constructs deploy.
+if [ "$SUITE" != trixie ]; then
+  log "step 5/5: test-tools image: only with the trixie suite"
 else
-  step_start "step 5/5: image $DNS_TEST_IMAGE"
-  [ -f "$DNS_CTX/Dockerfile" ] || die "missing $DNS_CTX/Dockerfile"
-  dns_sha="$(
-    cd "$DNS_CTX"
+  step_start "step 5/5: image $TEST_TOOLS_IMAGE"
+  [ -f "$TOOLS_CTX/Dockerfile" ] || die "missing $TOOLS_CTX/Dockerfile"
+  tools_sha="$(
+    cd "$TOOLS_CTX"
     {
       echo "base $base_id"
       find . -type f ! -name '*.md' -print0 | LC_ALL=C sort -z |
         while IFS= read -r -d '' f; do printf '%s %s\n' "$f" "$(sha256sum <"$f" | cut -d' ' -f1)"; done
     } | sha256sum | cut -d' ' -f1
   )"
-  current="$(docker image inspect -f "{{index .Config.Labels \"$LABEL_KEY\"}}" "$DNS_TEST_IMAGE" 2>/dev/null || true)"
-  if [ "${FORCE_BUILD:-0}" != 1 ] && [ "$current" = "$dns_sha" ]; then
-    step_done "step 5/5: image up to date (${dns_sha:0:12})"
+  current="$(docker image inspect -f "{{index .Config.Labels \"$LABEL_KEY\"}}" "$TEST_TOOLS_IMAGE" 2>/dev/null || true)"
+  if [ "${FORCE_BUILD:-0}" != 1 ] && [ "$current" = "$tools_sha" ]; then
+    step_done "step 5/5: image up to date (${tools_sha:0:12})"
   else
     buildlog="$(mktemp)"
     if ! DOCKER_BUILDKIT=0 docker build --network host --force-rm \
-          --label "$LABEL_KEY=$dns_sha" -t "$DNS_TEST_IMAGE" "$DNS_CTX" >"$buildlog" 2>&1; then
+          --label "$LABEL_KEY=$tools_sha" -t "$TEST_TOOLS_IMAGE" "$TOOLS_CTX" >"$buildlog" 2>&1; then
       cat "$buildlog" >&2
       rm -f "$buildlog"
-      die "docker build of $DNS_TEST_IMAGE failed"
+      die "docker build of $TEST_TOOLS_IMAGE failed"
     fi
     rm -f "$buildlog"
-    step_done "step 5/5: built $DNS_TEST_IMAGE (${dns_sha:0:12})"
+    step_done "step 5/5: built $TEST_TOOLS_IMAGE (${tools_sha:0:12})"
   fi
 fi
 

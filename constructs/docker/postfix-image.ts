@@ -16,34 +16,34 @@ function shippedDockerContext(): string {
   }
 }
 
-/** The directory with the shipped Dockerfile (Debian bookworm-slim, postfix, postfix-lmdb, openssl). */
+/** The directory with the shipped Dockerfile (Debian trixie-slim or bookworm-slim, postfix, postfix-lmdb, openssl). */
 export const DOCKER_CONTEXT = shippedDockerContext();
 
-/** Default tag of the image built from the shipped Dockerfile. */
 const IMAGE_REFERENCE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
-export const DEFAULT_IMAGE_NAME = 'postfix-tls-cdktf:latest';
+/** Tag of the image built from the shipped Dockerfile for the default release (Debian 13, Postfix 3.10). */
+export const DEFAULT_IMAGE_NAME = 'postfix-tls-cdktf:trixie';
 
 /** Props of a `PostfixImage`. */
 export interface PostfixImageProps {
   /**
    * Name of an existing image to use instead of building the shipped Dockerfile. It must provide the same
    * entrypoint contract (see docker/README.md).
-   * @default - build the shipped Dockerfile as `postfix-tls-cdktf:latest` (or `:trixie` for Postfix 3.10)
+   * @default - build the shipped Dockerfile as `postfix-tls-cdktf:trixie` (`:bookworm` for Postfix 3.7)
    */
   readonly existingImageName?: string;
   /**
    * The Postfix release of the image: the shipped Dockerfile is built on Debian 12 (3.7) or Debian 13 (3.10);
    * for an existing image, the release it runs. Servers in its containers must target the same release.
-   * @default PostfixVersion.V3_7
+   * @default PostfixVersion.V3_10
    */
   readonly postfixVersion?: PostfixVersion;
 }
 
 /** The shipped image per release: its tag and Debian base. */
 const SHIPPED_IMAGES: Readonly<Record<PostfixVersion, { readonly name: string; readonly baseImage: string }>> = {
-  [PostfixVersion.V3_7]: { name: DEFAULT_IMAGE_NAME, baseImage: 'debian:bookworm-slim' },
-  [PostfixVersion.V3_10]: { name: 'postfix-tls-cdktf:trixie', baseImage: 'debian:trixie-slim' },
+  [PostfixVersion.V3_7]: { name: 'postfix-tls-cdktf:bookworm', baseImage: 'debian:bookworm-slim' },
+  [PostfixVersion.V3_10]: { name: DEFAULT_IMAGE_NAME, baseImage: 'debian:trixie-slim' },
 };
 
 function contextDigest(directory: string): string {
@@ -66,7 +66,7 @@ export class PostfixImage extends Construct {
     if (props.existingImageName !== undefined && !IMAGE_REFERENCE.test(props.existingImageName)) {
       throw constructError(this, `existingImageName ${JSON.stringify(props.existingImageName)} is not an image reference (e.g. registry.example.com/postfix:1.2)`);
     }
-    this.postfixVersion = checked(this, () => oneOf('postfixVersion', props.postfixVersion ?? PostfixVersion.V3_7, PostfixVersion));
+    this.postfixVersion = checked(this, () => oneOf('postfixVersion', props.postfixVersion ?? PostfixVersion.V3_10, PostfixVersion));
     const shipped = SHIPPED_IMAGES[this.postfixVersion];
     // The build context is copied into the stack's output as an asset and named relative to it, so
     // cdk.tf.json does not depend on where node_modules lives.
@@ -78,8 +78,8 @@ export class PostfixImage extends Construct {
           buildAttribute: {
             context: new TerraformAsset(this, 'Context', { path: DOCKER_CONTEXT, type: AssetType.DIRECTORY }).path,
             networkMode: 'host',
-            // The Dockerfile's default base is bookworm: only another release passes its base.
-            ...(this.postfixVersion === PostfixVersion.V3_7 ? {} : { buildArgs: { BASE_IMAGE: shipped.baseImage } }),
+            // The Dockerfile's default base is trixie: only another release passes its base.
+            ...(this.postfixVersion === PostfixVersion.V3_10 ? {} : { buildArgs: { BASE_IMAGE: shipped.baseImage } }),
           },
           triggers: { docker_context_sha256: contextDigest(DOCKER_CONTEXT) },
         });

@@ -43,7 +43,8 @@ describe('a PostfixServer composed of its children', () => {
         'smtpd_sasl_path = private/auth',
       ]),
     );
-    expect(masterService(masterCf, 'smtp')).toEqual(['smtp       inet  n       -       n       -       -       smtpd']);
+    // Postfix 3.10, the default: the smtpd services offer the post-quantum group first.
+    expect(masterService(masterCf, 'smtp')).toEqual(['smtp       inet  n       -       n       -       -       smtpd', '-o tls_eecdh_auto_curves=X25519MLKEM768,X25519,X448,prime256v1,secp384r1,secp521r1']);
     expect(masterService(masterCf, 'submission')).toEqual(expect.arrayContaining(['-o smtpd_tls_security_level=encrypt', '-o smtpd_sasl_auth_enable=yes']));
     expect(masterService(masterCf, 'submissions')).toEqual(expect.arrayContaining(['-o smtpd_tls_wrappermode=yes']));
     expect(tables).toEqual([{ path: '/etc/postfix/tables/relay_clientcerts', content: `${FIXED_FINGERPRINTS.relay} relay.example.net\n` }]);

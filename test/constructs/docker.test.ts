@@ -222,22 +222,26 @@ describe('PostfixContainer', () => {
     expect(synth(parts).container.healthcheck.test).toEqual(['CMD', '/usr/local/bin/healthcheck.sh', '587', 'plain']);
   });
 
-  test('PostfixImage postfixVersion V3_10 builds the shipped Dockerfile on Debian 13 as postfix-tls-cdktf:trixie; the server must match', () => {
-    const { stack } = newStack();
-    new DockerProvider(stack, 'docker', {});
-    const server = buildServer(stack, 'mx', pki(), { server: { postfixVersion: PostfixVersion.V3_10 } });
-    const image = new PostfixImage(stack, 'Image', { postfixVersion: PostfixVersion.V3_10 });
-    new PostfixContainer(stack, 'Container', { server, image });
-    const parsed = JSON.parse(Testing.synth(stack, true));
-    const [imageJson] = Object.values(parsed.resource.docker_image) as { name: string; build: { build_args?: Record<string, string> } }[];
-    expect(imageJson.name).toBe('postfix-tls-cdktf:trixie');
-    expect(imageJson.build.build_args).toEqual({ BASE_IMAGE: 'debian:trixie-slim' });
-    expect(readFileSync(join(DOCKER_CONTEXT, 'Dockerfile'), 'utf8')).toMatch(/^ARG BASE_IMAGE=debian:bookworm-slim$/m);
+  test('PostfixImage builds the shipped Dockerfile on Debian 13 (3.10) by default and on Debian 12 for V3_7; the server must match', () => {
+    const images = (release?: PostfixVersion) => {
+      const { stack } = newStack();
+      new DockerProvider(stack, 'docker', {});
+      const server = buildServer(stack, 'mx', pki(), { server: { postfixVersion: release } });
+      new PostfixContainer(stack, 'Container', { server, image: new PostfixImage(stack, 'Image', { postfixVersion: release }) });
+      return Object.values(JSON.parse(Testing.synth(stack, true)).resource.docker_image) as { name: string; build: { build_args?: Record<string, string> } }[];
+    };
+    const [trixie] = images();
+    expect(trixie.name).toBe('postfix-tls-cdktf:trixie');
+    expect(trixie.build.build_args).toBeUndefined();
+    expect(readFileSync(join(DOCKER_CONTEXT, 'Dockerfile'), 'utf8')).toMatch(/^ARG BASE_IMAGE=debian:trixie-slim$/m);
+    const [bookworm] = images(PostfixVersion.V3_7);
+    expect(bookworm.name).toBe('postfix-tls-cdktf:bookworm');
+    expect(bookworm.build.build_args).toEqual({ BASE_IMAGE: 'debian:bookworm-slim' });
 
     const other = newStack();
-    const mismatched = buildServer(other.stack, 'mx', pki(), {});
-    const trixie = new PostfixImage(other.stack, 'Image', { postfixVersion: PostfixVersion.V3_10 });
-    expect(errorOf(() => new PostfixContainer(other.stack, 'Container', { server: mismatched, image: trixie })).message).toBe(
+    const mismatched = buildServer(other.stack, 'mx', pki(), { server: { postfixVersion: PostfixVersion.V3_7 } });
+    const image = new PostfixImage(other.stack, 'Image');
+    expect(errorOf(() => new PostfixContainer(other.stack, 'Container', { server: mismatched, image })).message).toBe(
       '[stack/Container] server stack/mx is rendered for Postfix 3.7 (postfixVersion), but image stack/Image runs Postfix 3.10: set the same postfixVersion on the PostfixServer and the PostfixImage',
     );
   });

@@ -287,7 +287,8 @@ export const PROP_CASES: readonly PropCase[] = [
     main: ['smtpd_tls_mandatory_exclude_ciphers = aNULL, kRSA, kDHE, PSK, SHA1, SHA256, SHA384, CAMELLIA, ARIA, AESCCM, 3DES, RC4'],
   },
   {
-    construct: 'TlsServer', prop: 'dhParameters', variant: 'DhParameters.ffdhe(3072), a real RFC 7919 group',
+    construct: 'TlsServer', prop: 'dhParameters', variant: 'on 3.7: DhParameters.ffdhe(3072), a real RFC 7919 group',
+    postfixVersion: PostfixVersion.V3_7,
     parts: (t) => ({ tls: { certificates: ecdsa(t), profile: TlsProfile.POSTFIX_DEFAULT, dhParameters: DhParameters.ffdhe(3072) } }),
     main: ['smtpd_tls_dh1024_param_file = /etc/postfix/tls/dh.pem'],
     files: (files) => {
@@ -335,19 +336,22 @@ export const PROP_CASES: readonly PropCase[] = [
     main: ['smtpd_sasl_type = cyrus', 'cyrus_sasl_config_path = /etc/postfix/sasl'],
   },
   {
-    construct: 'TlsServer', prop: 'dhParameters', variant: 'DhParameters.fromFile: uploaded from the local path',
+    construct: 'TlsServer', prop: 'dhParameters', variant: 'on 3.7: DhParameters.fromFile: uploaded from the local path',
+    postfixVersion: PostfixVersion.V3_7,
     parts: (t) => ({ tls: { certificates: ecdsa(t), profile: TlsProfile.POSTFIX_DEFAULT, dhParameters: DhParameters.fromFile(dhFile) } }),
     main: ['smtpd_tls_dh1024_param_file = /etc/postfix/tls/dh.pem'],
     files: (files) => expect(fileAt(files, '/etc/postfix/tls/dh.pem')).toEqual({ containerPath: '/etc/postfix/tls/dh.pem', sourcePath: dhFile, secret: false }),
   },
   {
-    construct: 'TlsServer', prop: 'dhParameters', variant: 'DhParameters.fromPem',
+    construct: 'TlsServer', prop: 'dhParameters', variant: 'on 3.7: DhParameters.fromPem',
+    postfixVersion: PostfixVersion.V3_7,
     parts: (t) => ({ tls: { certificates: ecdsa(t), profile: TlsProfile.POSTFIX_DEFAULT, dhParameters: DhParameters.fromPem(ffdheGroupPem(2048)) } }),
     main: ['smtpd_tls_dh1024_param_file = /etc/postfix/tls/dh.pem'],
     files: (files) => expect(fileAt(files, '/etc/postfix/tls/dh.pem').content).toBe(ffdheGroupPem(2048)),
   },
   {
-    construct: 'TlsServer', prop: 'dhParameters', variant: 'DhParameters.generated reuses an existing file of the right size',
+    construct: 'TlsServer', prop: 'dhParameters', variant: 'on 3.7: DhParameters.generated reuses an existing file of the right size',
+    postfixVersion: PostfixVersion.V3_7,
     parts: (t) => ({ tls: { certificates: ecdsa(t), profile: TlsProfile.POSTFIX_DEFAULT, dhParameters: DhParameters.generated(generatedDhFile, 2048) } }),
     main: ['smtpd_tls_dh1024_param_file = /etc/postfix/tls/dh.pem'],
     files: (files) => {
@@ -356,7 +360,8 @@ export const PROP_CASES: readonly PropCase[] = [
     },
   },
   {
-    construct: 'TlsServer', prop: 'dhParameters', variant: 'with no profile using DHE: rendered with a warning',
+    construct: 'TlsServer', prop: 'dhParameters', variant: 'on 3.7: with no profile using DHE: rendered with a warning',
+    postfixVersion: PostfixVersion.V3_7,
     parts: (t) => ({ tls: { certificates: ecdsa(t), dhParameters: DhParameters.ffdhe(2048), opportunisticProfile: TlsProfile.INTERMEDIATE } }),
     main: ['smtpd_tls_dh1024_param_file = /etc/postfix/tls/dh.pem'], warnings: ['dh-params-unused', 'strict-opportunistic-tls'],
   },

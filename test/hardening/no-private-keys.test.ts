@@ -209,7 +209,7 @@ interface KeyMaterial {
 function withServer(parts: (t: TestPki, m: KeyMaterial, stack: TerraformStack) => ServerParts) {
   return (stack: TerraformStack, t: TestPki, m: KeyMaterial): void => {
     const server = buildServer(stack, 'mx', t, parts(t, m, stack));
-    new PostfixContainer(stack, 'Container', { server, image: new PostfixImage(stack, 'Image', { existingImageName: 'postfix-tls-cdktf:latest' }) });
+    new PostfixContainer(stack, 'Container', { server, image: new PostfixImage(stack, 'Image', { existingImageName: 'postfix-tls-cdktf:trixie' }) });
   };
 }
 

@@ -37,7 +37,7 @@ import { SNAPSHOT_CASES } from '../constructs/snapshot-cases';
 import { buildServer, createTestPki, ServerParts, serverCert, TestPki, tmpDir } from '../helpers/fixtures';
 import { CONSTRUCT_CASES, evaluateConstructCase, EVERY_PROP_AT_ONCE } from '../property/construct-cases';
 import { SEED } from '../property/oracle';
-import { buildConfig, Config } from '../property/server-model';
+import { buildConfig, Config, MODEL_RELEASE } from '../property/server-model';
 import { RelayAttempt, RelayOutcome, tryRelay } from '../integration/clients';
 import { describeWithDocker } from '../integration/docker-available';
 import { DovecotAuthStub } from '../integration/dovecot-auth-stub';
@@ -254,6 +254,7 @@ describeWithDocker('relay oracle: every configuration the suite builds, live, pr
         },
         intent: { trustedNetworks: config.trustedNetworks, permitsClientCa: false, certSubmissions: [config.certSubmission], smtpAsks: false },
         dovecot: config.sasl.kind === 'dovecot',
+        postfixVersion: MODEL_RELEASE,
       });
     }
     configs = [

@@ -2,6 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PostfixVersion } from '../../constructs/enums';
 
 /**
  * Runs the real Postfix `postconf` over rendered main.cf/master.cf text, so tests can check that Postfix reads
@@ -95,6 +96,19 @@ export function describeIfPostconf(name: string, fn: () => void): void {
     return;
   }
   (available ? describe : describe.skip)(name, fn);
+}
+
+/**
+ * The release of the host's postconf (Debian 12: 3.7), which the unit tests render for when they check files
+ * with it; other releases are read by their own postconf in the image (test/integration/postconf-3.10.test.ts).
+ */
+export function hostPostfixVersion(): PostfixVersion {
+  const postconf = postconfPath();
+  if (postconf === undefined) throw new Error(POSTCONF_MISSING_MESSAGE);
+  const mailVersion = execFileSync(postconf, ['-dh', 'mail_version'], { encoding: 'utf8' }).trim();
+  const version = Object.values(PostfixVersion).find((v) => mailVersion.startsWith(`${v}.`));
+  if (!version) throw new Error(`the host's postconf is Postfix ${mailVersion}: the library targets ${Object.values(PostfixVersion).join(', ')}`);
+  return version;
 }
 
 /** stdout of one postconf run and its warning/fatal lines. */

@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_IMAGE_NAME } from '../../constructs/docker/postfix-image';
+import { DEFAULT_TEST_IMAGE } from './docker-available';
+
+const IMAGE = DEFAULT_TEST_IMAGE.name;
 
 const ENTRYPOINT = resolve(__dirname, '..', '..', 'docker', 'entrypoint.sh');
 
@@ -19,10 +21,10 @@ export function docker(args: string[], timeout = 60_000): string {
 export function describeWithImage(name: string, fn: () => void): void {
   let available = true;
   try {
-    docker(['image', 'inspect', '-f', '{{.Id}}', DEFAULT_IMAGE_NAME], 20_000);
+    docker(['image', 'inspect', '-f', '{{.Id}}', IMAGE], 20_000);
   } catch {
-    if (process.env.CI === 'true') throw new Error(`integration: ${DEFAULT_IMAGE_NAME} or a Docker engine is missing; run scripts/setup-docker.sh`);
-    console.warn(`SKIPPED ${name}: no Docker engine or no image ${DEFAULT_IMAGE_NAME} (run scripts/setup-docker.sh)`);
+    if (process.env.CI === 'true') throw new Error(`integration: ${IMAGE} or a Docker engine is missing; run ${DEFAULT_TEST_IMAGE.setup}`);
+    console.warn(`SKIPPED ${name}: no Docker engine or no image ${IMAGE} (run ${DEFAULT_TEST_IMAGE.setup})`);
     available = false;
   }
   (available ? describe : describe.skip)(name, fn);
@@ -33,7 +35,7 @@ export function startWithFiles(name: string, files: Readonly<Record<string, stri
   const dir = mkdtempSync(join(tmpdir(), `${name}-`));
   try {
     removeContainer(name);
-    docker(['create', '--name', name, '--network', network, DEFAULT_IMAGE_NAME]);
+    docker(['create', '--name', name, '--network', network, IMAGE]);
     Object.entries(files).forEach(([path, content], i) => {
       const local = join(dir, String(i));
       writeFileSync(local, content);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import { PostfixServer, SecurityLevel, ServerCertificate, TlsServer } from '../../index';
 import { containerLogs, describeWithImage, removeContainer, startWithFiles } from './checkout-container';
-import { TempDir, TestPki } from './stacks';
+import { TempDir, TEST_POSTFIX_VERSION, TestPki } from './stacks';
 
 const NAME = 'pfit-combined-chain';
 const PORT = 28025;
@@ -28,7 +28,7 @@ describeWithImage('a combined key + chain file serves TLS (live, Postfix 3.7)', 
     chainPem = readFileSync(cert.chainPath, 'utf8');
     writeFileSync(combined, readFileSync(cert.keyPath, 'utf8') + chainPem, { mode: 0o600 });
     const stack = new TerraformStack(new App({ outdir: join(tmp.path, 'out') }), 'stack');
-    const server = new PostfixServer(stack, 'mx', { hostname: HOST, publicMx: false, listenAddress: '127.0.0.1', smtpPort: PORT });
+    const server = new PostfixServer(stack, 'mx', { hostname: HOST, publicMx: false, listenAddress: '127.0.0.1', smtpPort: PORT, postfixVersion: TEST_POSTFIX_VERSION });
     new TlsServer(server, 'Tls', { certificates: [ServerCertificate.fromFiles({ chainFile: combined, keyFile: combined })], securityLevel: SecurityLevel.MAY });
     // What the container gets: content uploads as they are, secret files from their local path.
     const files = Object.fromEntries(server.files().map((f) => [f.containerPath, f.content ?? readFileSync(f.sourcePath!, 'utf8')]));

@@ -21,15 +21,14 @@
  * Addresses 127.0.0.51-56 (not .53/.54, which systemd-resolved may hold), ports 37000-37999.
  */
 import { TerraformStack } from 'cdktf';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { CertificateFiles, KeyRollover, LocalPki, MailDnsRecords, PostfixImage, PostfixServer, ServerCertificate, TlsServer } from '../../index';
 import { eventually, sClient } from './clients';
-import { describeWithDocker } from './docker-available';
+import { checkTestToolsImage, DEFAULT_TEST_IMAGE, describeWithDocker, TEST_TOOLS_IMAGE } from './docker-available';
 import { HARNESS_LABEL, redact, run } from './harness';
-import { LiveStack, NO_OUTBOUND_DELIVERY, postfixWarnings, synthStack, TempDir, testContainer } from './stacks';
+import { LiveStack, NO_OUTBOUND_DELIVERY, postfixWarnings, synthStack, TempDir, TEST_POSTFIX_VERSION, testContainer } from './stacks';
 
 const ZONE = 'dane-e2e.test';
 const MX = `mx.${ZONE}`;
@@ -41,9 +40,8 @@ const AUTHORITATIVE_PORT = 37052;
 /** TTL of every record (and the negative TTL): short, so "wait for the TTL" takes seconds. */
 const TTL = 5;
 const NAMES = { server: 'pfit-dane-mx', knot: 'pfit-dane-knot', unbound: 'pfit-dane-unbound', sender: 'pfit-dane-sender' } as const;
-/** Built by scripts/setup-docker.sh from test/integration/images/dns (Debian's knot, knot-dnsutils, unbound). */
-const DNS_IMAGE = 'postfix-tls-cdktf-dns-test:latest';
-const POSTFIX_IMAGE = 'postfix-tls-cdktf:latest';
+/** The sending Postfix: the image of the release the live tests target. */
+const POSTFIX_IMAGE = DEFAULT_TEST_IMAGE.name;
 const TLSA_OWNER = `_25._tcp.${MX}.`;
 const PEER = `${MX}[${ADDRESS.mx}]:25`;
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -153,17 +151,6 @@ const SENDER_MASTER_CF = [
   '',
 ].join('\n');
 
-/** The label scripts/setup-docker.sh puts on the DNS image: base image id and the (flat) build context's files, hashed. */
-const CONTENT_LABEL = 'org.postfix-tls-cdktf.content-sha256';
-const DNS_CONTEXT = join(__dirname, 'images', 'dns');
-
-async function dnsImageContentSha(): Promise<string> {
-  const base = (await docker(['image', 'inspect', '-f', '{{.Id}}', process.env.BASE_IMAGE ?? 'debian:bookworm-slim'])).trim();
-  const files = readdirSync(DNS_CONTEXT).filter((f) => !f.endsWith('.md')).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const lines = files.map((f) => `./${f} ${createHash('sha256').update(readFileSync(join(DNS_CONTEXT, f))).digest('hex')}\n`);
-  return createHash('sha256').update(`base ${base}\n${lines.join('')}`).digest('hex');
-}
-
 /** `docker ARGS`, throwing with stderr on failure. */
 async function docker(args: readonly string[], timeoutMs = 60_000): Promise<string> {
   const result = await run('docker', args, { timeoutMs });
@@ -256,6 +243,7 @@ describeWithDocker('DANE end to end: signed zone, validating resolver, a DANE se
       // (the container's resolver is the host's).
       const mx = new PostfixServer(stack, 'mx', {
         hostname: MX,
+        postfixVersion: TEST_POSTFIX_VERSION,
         listenAddress: ADDRESS.mx,
         smtpPort: 25,
         localDomains: [ZONE],
@@ -307,12 +295,7 @@ describeWithDocker('DANE end to end: signed zone, validating resolver, a DANE se
     // DANE for SMTP looks up _25._tcp.MX: our server needs port 25 of the MX's address, which must be free.
     expect(await listening(ADDRESS.mx, 25)).toBe(false);
     await Promise.all(Object.values(NAMES).map((name) => run('docker', ['rm', '-f', '-v', name])));
-    const dnsImage = await run('docker', ['image', 'inspect', '-f', `{{index .Config.Labels "${CONTENT_LABEL}"}}`, DNS_IMAGE]);
-    if (dnsImage.code !== 0) throw new Error(`image ${DNS_IMAGE} does not exist: build it with scripts/setup-docker.sh`);
-    const expectedLabel = await dnsImageContentSha();
-    if (dnsImage.stdout.trim() !== expectedLabel) {
-      throw new Error(`image ${DNS_IMAGE} was not built from the current ${DNS_CONTEXT} (label ${dnsImage.stdout.trim() || 'missing'}): rerun scripts/setup-docker.sh`);
-    }
+    checkTestToolsImage();
 
     await pki.ensureRootCa('dane-e2e-root');
     const first = await serverCertificate('dane-e2e-mx');
@@ -336,14 +319,14 @@ describeWithDocker('DANE end to end: signed zone, validating resolver, a DANE se
       initialTlsa = initial.result.tlsa;
       tmp.file(`knot/${ZONE}.zone`, `${ZONE_HEAD}\n${initialZone}`, 0o644);
       own.push(NAMES.knot);
-      await docker(['run', '-d', '--name', NAMES.knot, '--network', 'host', '--label', `${HARNESS_LABEL}=${process.pid}`, '-v', `${knotDir}:/dns`, DNS_IMAGE, 'knotd', '-c', '/dns/knot.conf']);
+      await docker(['run', '-d', '--name', NAMES.knot, '--network', 'host', '--label', `${HARNESS_LABEL}=${process.pid}`, '-v', `${knotDir}:/dns`, TEST_TOOLS_IMAGE, 'knotd', '-c', '/dns/knot.conf']);
       await waitForLog(NAMES.knot, /\[dane-e2e\.test\.\] DNSSEC, successfully signed/);
       await waitForLog(NAMES.knot, /control, binding to/);
       const ds = (await docker(['exec', NAMES.knot, 'keymgr', '-c', '/dns/knot.conf', `${ZONE}.`, 'ds'])).split('\n').find((l) => / DS \d+ 13 2 [0-9a-f]{64}$/.test(l.trim()));
       if (!ds) throw new Error('keymgr printed no SHA-256 DS record for the zone');
       tmp.file('unbound/unbound.conf', unboundConf(ds.trim()), 0o644);
       own.push(NAMES.unbound);
-      await docker(['run', '-d', '--name', NAMES.unbound, '--network', 'host', '--label', `${HARNESS_LABEL}=${process.pid}`, '-v', `${unboundDir}:/dns:ro`, DNS_IMAGE, 'unbound', '-d', '-c', '/dns/unbound.conf']);
+      await docker(['run', '-d', '--name', NAMES.unbound, '--network', 'host', '--label', `${HARNESS_LABEL}=${process.pid}`, '-v', `${unboundDir}:/dns:ro`, TEST_TOOLS_IMAGE, 'unbound', '-d', '-c', '/dns/unbound.conf']);
       await waitForLog(NAMES.unbound, /start of service/);
     })();
     const senderUp = (async () => {

@@ -14,7 +14,6 @@ import { DEFAULT_IMAGE_NAME, DOCKER_CONTEXT } from '../../constructs/docker/post
 
 /** Label scripts/setup-docker.sh puts on the image: a hash of the base image id and docker/ content. */
 const CONTENT_LABEL = 'org.postfix-tls-cdktf.content-sha256';
-const BASE_IMAGE = process.env.BASE_IMAGE ?? 'debian:bookworm-slim';
 
 /** An image the live tests run, the base it is built on, and the command that builds it. */
 export interface TestImage {
@@ -23,11 +22,21 @@ export interface TestImage {
   readonly setup: string;
 }
 
-/** postfix-tls-cdktf:latest (Debian 12, Postfix 3.7): what PostfixImage builds and most live tests run. */
-export const DEFAULT_TEST_IMAGE: TestImage = { name: DEFAULT_IMAGE_NAME, baseImage: BASE_IMAGE, setup: 'scripts/setup-docker.sh' };
+/** postfix-tls-cdktf:trixie (Debian 13, Postfix 3.10, OpenSSL 3.5): what PostfixImage builds by default. */
+export const TRIXIE_TEST_IMAGE: TestImage = { name: DEFAULT_IMAGE_NAME, baseImage: 'debian:trixie-slim', setup: 'POSTFIX_SUITE=trixie scripts/setup-docker.sh' };
 
-/** postfix-tls-cdktf:trixie (Debian 13, Postfix 3.10, OpenSSL 3.5), built from the same docker/ directory. */
-export const TRIXIE_TEST_IMAGE: TestImage = { name: 'postfix-tls-cdktf:trixie', baseImage: 'debian:trixie-slim', setup: 'POSTFIX_SUITE=trixie scripts/setup-docker.sh' };
+/** postfix-tls-cdktf:bookworm (Debian 12, Postfix 3.7, OpenSSL 3.0), built from the same docker/ directory. */
+export const BOOKWORM_TEST_IMAGE: TestImage = { name: 'postfix-tls-cdktf:bookworm', baseImage: 'debian:bookworm-slim', setup: 'POSTFIX_SUITE=bookworm scripts/setup-docker.sh' };
+
+/**
+ * The image of the release the live tests target: Postfix 3.10 unless POSTFIX_TEST_VERSION=3.7 (the `npm test`
+ * run of the seed behaviours on Debian 12).
+ */
+export const DEFAULT_TEST_IMAGE: TestImage = process.env.POSTFIX_TEST_VERSION === '3.7' ? BOOKWORM_TEST_IMAGE : TRIXIE_TEST_IMAGE;
+
+/** The test clients' image (test/integration/images/test-tools): Knot, Unbound, kdig, testssl.sh 3.2 on OpenSSL 3.5. */
+export const TEST_TOOLS_IMAGE = 'postfix-tls-cdktf-test-tools:latest';
+const TEST_TOOLS_CONTEXT = join(__dirname, 'images', 'test-tools');
 
 export interface DockerStatus {
   readonly available: boolean;
@@ -100,11 +109,33 @@ function imageStatus(image: TestImage): DockerStatus {
   return { available: true };
 }
 
+/**
+ * Throws unless the test-tools image exists and was built from the current images/test-tools directory (the
+ * label scripts/setup-docker.sh computes: the base image id and the flat build context's files, hashed).
+ */
+export function checkTestToolsImage(): void {
+  const setup = 'POSTFIX_SUITE=trixie scripts/setup-docker.sh';
+  let label: string;
+  try {
+    label = dockerOutput(['image', 'inspect', '-f', `{{index .Config.Labels "${CONTENT_LABEL}"}}`, TEST_TOOLS_IMAGE]);
+  } catch {
+    throw new Error(`image ${TEST_TOOLS_IMAGE} does not exist: build it with ${setup}`);
+  }
+  const base = dockerOutput(['image', 'inspect', '-f', '{{.Id}}', TRIXIE_TEST_IMAGE.baseImage]);
+  const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  const lines = readdirSync(TEST_TOOLS_CONTEXT)
+    .filter((f) => !f.endsWith('.md'))
+    .sort(byteOrder)
+    .map((f) => `./${f} ${createHash('sha256').update(readFileSync(join(TEST_TOOLS_CONTEXT, f))).digest('hex')}\n`);
+  if (label !== createHash('sha256').update(`base ${base}\n${lines.join('')}`).digest('hex')) {
+    throw new Error(`image ${TEST_TOOLS_IMAGE} was not built from the current ${TEST_TOOLS_CONTEXT} (label ${label || 'missing'}): rerun ${setup}`);
+  }
+}
+
 /** Each client the live tests drive, how to see that it can do what they need, and its Debian packages. */
 const CLIENT_TOOLS: readonly { tool: string; args: string[]; capable: RegExp; needs: string; packages: string; reason?: RegExp }[] = [
   { tool: 'swaks', args: ['--support'], capable: /^=== TLS supported$/m, reason: /^\*\*\* TLS .*$/m, needs: 'TLS (STARTTLS, AUTH over TLS)', packages: 'swaks libnet-ssleay-perl libio-socket-ssl-perl' },
   { tool: 'openssl', args: ['version'], capable: /^OpenSSL 3\./, needs: 'OpenSSL 3 s_client', packages: 'openssl' },
-  { tool: 'testssl', args: ['--version'], capable: /testssl\.sh/, needs: 'the testssl.sh scanner', packages: 'testssl.sh' },
 ];
 
 /** Why a client tool cannot do its part (with the packages to install), or undefined. */
@@ -123,7 +154,7 @@ export function clientToolProblem(): string | undefined {
 let warned = false;
 
 /**
- * `describe` when Docker is usable and `image` (default postfix-tls-cdktf:latest) was built from the current
+ * `describe` when Docker is usable and `image` (default: DEFAULT_TEST_IMAGE) was built from the current
  * docker/; otherwise under CI=true a failing suite, elsewhere `describe.skip` after one loud warning line.
  */
 export function describeWithDocker(name: string, body: () => void, image: TestImage = DEFAULT_TEST_IMAGE): void {

@@ -14,13 +14,14 @@ import { join } from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import { PostfixServer, SecurityLevel, TlsServer } from '../../index';
 import { containerLogs, describeWithImage, docker, removeContainer, startWithFiles } from './checkout-container';
+import { TEST_POSTFIX_VERSION } from './stacks';
 
 const PREFIX = 'pfit-entrypoint-fatal';
 
 /** main.cf and master.cf of a small server the library renders (no TLS files needed). */
 function renderedConfig(): { mainCf: string; masterCf: string } {
   const stack = new TerraformStack(new App({ outdir: mkdtempSync(join(tmpdir(), 'pfit-entrypoint-out-')) }), 'stack');
-  const server = new PostfixServer(stack, 'mx', { hostname: 'mx.entrypoint.test', publicMx: false });
+  const server = new PostfixServer(stack, 'mx', { hostname: 'mx.entrypoint.test', publicMx: false, postfixVersion: TEST_POSTFIX_VERSION });
   new TlsServer(server, 'Tls', { securityLevel: SecurityLevel.NONE });
   return server.render();
 }
@@ -36,7 +37,7 @@ function runUntilExit(name: string, mainCf: string, masterCf: string): { code: n
   }
 }
 
-describeWithImage('the entrypoint shows why Postfix refuses its configuration (live, Postfix 3.7)', () => {
+describeWithImage(`the entrypoint shows why Postfix refuses its configuration (live, Postfix ${TEST_POSTFIX_VERSION})`, () => {
   const { mainCf, masterCf } = renderedConfig();
 
   test('the rendered config has the line each case replaces, and no alias table that postalias would stop on first', () => {

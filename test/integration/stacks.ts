@@ -11,9 +11,22 @@ import { App, TerraformStack } from 'cdktf';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PostfixContainer, PostfixImage, PostfixImageProps, PostfixServer, PostfixServerProps } from '../../index';
+import { PostfixContainer, PostfixImage, PostfixImageProps, PostfixServer, PostfixServerProps, PostfixVersion } from '../../index';
 import { CertificateFiles, LocalPki } from '../../lib/pki/local-pki';
 import { DockerHarness } from './harness';
+
+/**
+ * The Postfix release the live tests target when a test does not choose one: 3.10 (the library's default), or
+ * 3.7 with POSTFIX_TEST_VERSION=3.7 (how `npm test` runs the seed behaviours on Debian 12 as well).
+ */
+export const TEST_POSTFIX_VERSION: PostfixVersion = testVersion(process.env.POSTFIX_TEST_VERSION);
+
+function testVersion(value: string | undefined): PostfixVersion {
+  if (value === undefined || value === '') return PostfixVersion.V3_10;
+  const version = Object.values(PostfixVersion).find((v) => v === value);
+  if (!version) throw new Error(`POSTFIX_TEST_VERSION=${value}: expected one of ${Object.values(PostfixVersion).join(', ')}`);
+  return version;
+}
 
 /** Where every test server listens. */
 export const LOOPBACK = '127.0.0.1';
@@ -73,10 +86,14 @@ export interface TestServerProps extends Omit<PostfixServerProps, 'listenAddress
   readonly port?: number;
 }
 
-/** `props` with the SMTP service on 127.0.0.1:`port` (unless smtpService is false) and NO_OUTBOUND_DELIVERY added. */
+/**
+ * `props` with the SMTP service on 127.0.0.1:`port` (unless smtpService is false), NO_OUTBOUND_DELIVERY added,
+ * and TEST_POSTFIX_VERSION unless the props choose a release.
+ */
 export function onLoopback<P extends Partial<PostfixServerProps>>(props: P, port: number | undefined): P {
   return {
     ...props,
+    postfixVersion: props.postfixVersion ?? TEST_POSTFIX_VERSION,
     ...(props.smtpService !== false ? { smtpPort: port, listenAddress: LOOPBACK } : {}),
     additionalParameters: { ...(props.additionalParameters ?? {}), ...NO_OUTBOUND_DELIVERY },
   };
@@ -96,9 +113,9 @@ export interface SynthesizedStack {
 }
 
 /**
- * Builds `App({ outdir })` with one stack holding a DockerProvider, the PostfixImage (the shipped one, or
- * `imageProps.existingImageName` such as postfix-tls-cdktf:trixie) and whatever `build` adds; returns the
- * synthesized `stacks/<name>/cdk.tf.json`.
+ * Builds `App({ outdir })` with one stack holding a DockerProvider, the PostfixImage (the shipped one of
+ * TEST_POSTFIX_VERSION unless `imageProps` choose) and whatever `build` adds; returns the synthesized
+ * `stacks/<name>/cdk.tf.json`.
  */
 export function synthStack(
   outdir: string,
@@ -109,7 +126,7 @@ export function synthStack(
   const app = new App({ outdir, skipValidation: false });
   const stack = new TerraformStack(app, name);
   new DockerProvider(stack, 'docker', {});
-  const image = new PostfixImage(stack, 'Image', imageProps);
+  const image = new PostfixImage(stack, 'Image', { ...imageProps, postfixVersion: imageProps.postfixVersion ?? TEST_POSTFIX_VERSION });
   build(stack, image);
   app.synth();
   return { cdkTfJsonPath: join(outdir, 'stacks', name, 'cdk.tf.json'), outdir };

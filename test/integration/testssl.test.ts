@@ -1,16 +1,17 @@
 /**
- * testssl.sh (Debian's `testssl`) against the 587 (STARTTLS) and 465 (implicit TLS) ports of an
- * intermediate-profile server shaped like the example: dual RSA + ECDSA certificates through an
- * intermediate, SASL on both submission ports. Ports 25000-25999.
+ * testssl.sh 3.2 (Debian 13's `testssl`, on OpenSSL 3.5, in the test-tools image with host networking) against
+ * the 587 (STARTTLS) and 465 (implicit TLS) ports of an intermediate-profile server shaped like the example: dual
+ * RSA + ECDSA certificates through an intermediate, SASL on both submission ports. Ports 25000-25999.
  *
  * testssl runs offline (`--nodns none`, `--ip 127.0.0.1`, no `--phone-out`) with only the checks asserted
- * here: protocols (-p), cipher categories (-s) and vulnerabilities (-U). Both ports run in parallel.
+ * here: protocols (-p), cipher categories (-s), forward secrecy with the key exchange groups (-f) and
+ * vulnerabilities (-U). Both ports run in parallel.
  */
 import { readFileSync } from 'node:fs';
-import { SaslBackend, ServerCertificate, SubmissionMode, SubmissionPort, TlsProfile, TlsServer } from '../../index';
-import { describeWithDocker } from './docker-available';
+import { PostfixVersion, SaslBackend, ServerCertificate, SubmissionMode, SubmissionPort, TlsProfile, TlsServer } from '../../index';
+import { checkTestToolsImage, describeWithDocker, TEST_TOOLS_IMAGE } from './docker-available';
 import { run } from './harness';
-import { LOOPBACK, postfixWarnings, LiveStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+import { LOOPBACK, postfixWarnings, LiveStack, TempDir, TEST_POSTFIX_VERSION, testContainer, TestPki, testServer } from './stacks';
 
 const SERVER = { name: 'pfit-testssl-msa', submission: 25587, submissions: 25465, host: 'msa.testssl.test' };
 
@@ -21,7 +22,7 @@ interface Finding {
 }
 
 /**
- * Vulnerability ids testssl 3.0 reports for a TLS service. BREACH is HTTP only; ticketbleed is only run
+ * Vulnerability ids testssl 3.2 reports for a TLS service. BREACH is HTTP only; ticketbleed is only run
  * on implicit-TLS ports (testssl skips it under --starttls).
  */
 const VULNERABILITIES = [
@@ -29,19 +30,20 @@ const VULNERABILITIES = [
   'fallback_SCSV', 'SWEET32', 'FREAK', 'DROWN', 'LOGJAM', 'BEAST', 'LUCKY13', 'RC4',
 ];
 
-async function testssl(port: number, jsonFile: string, starttls: boolean): Promise<Map<string, Finding>> {
+/** Runs testssl in the test-tools image; its JSON goes to `directory`/`jsonName` (mounted at /out). */
+async function testssl(port: number, directory: string, jsonName: string, starttls: boolean): Promise<Map<string, Finding>> {
   const args = [
     '--quiet', '--color', '0', '--warnings', 'batch', '--nodns', 'none', '--ip', LOOPBACK,
     '--connect-timeout', '10', '--openssl-timeout', '10',
     ...(starttls ? ['--starttls', 'smtp'] : []),
-    '-p', '-s', '-U',
-    '--jsonfile', jsonFile,
+    '-p', '-s', '-f', '-U',
+    '--jsonfile', `/out/${jsonName}`,
     `${LOOPBACK}:${port}`,
   ];
-  const result = await run('testssl', args, { timeoutMs: 400_000 });
+  const result = await run('docker', ['run', '--rm', '--network', 'host', '-v', `${directory}:/out`, TEST_TOOLS_IMAGE, 'testssl', ...args], { timeoutMs: 500_000 });
   let findings: Finding[];
   try {
-    findings = JSON.parse(readFileSync(jsonFile, 'utf8')) as Finding[];
+    findings = JSON.parse(readFileSync(`${directory}/${jsonName}`, 'utf8')) as Finding[];
   } catch (e) {
     throw new Error(`testssl wrote no JSON (exit ${result.code}): ${(e as Error).message}\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-2000)}`);
   }
@@ -56,6 +58,7 @@ describeWithDocker('testssl.sh against the submission ports (live Postfix)', () 
   const results = new Map<string, Map<string, Finding>>();
 
   beforeAll(async () => {
+    checkTestToolsImage();
     const pki = new TestPki(`${tmp.path}/pki`);
     await pki.root('testssl-root');
     await pki.intermediate('testssl-intermediate', 'testssl-root');
@@ -76,8 +79,8 @@ describeWithDocker('testssl.sh against the submission ports (live Postfix)', () 
       testContainer(stack, msa, image, SERVER.name);
     });
     const [starttls, implicit] = await Promise.all([
-      testssl(SERVER.submission, `${tmp.path}/587.json`, true),
-      testssl(SERVER.submissions, `${tmp.path}/465.json`, false),
+      testssl(SERVER.submission, tmp.path, '587.json', true),
+      testssl(SERVER.submissions, tmp.path, '465.json', false),
     ]);
     results.set('587', starttls);
     results.set('465', implicit);
@@ -101,6 +104,13 @@ describeWithDocker('testssl.sh against the submission ports (live Postfix)', () 
         expect([id, get(id).finding]).toEqual([id, 'not offered']);
       }
       expect(get('cipherlist_STRONG').finding).toMatch(/^offered/);
+    });
+
+    test(`forward secrecy: ${TEST_POSTFIX_VERSION === PostfixVersion.V3_10 ? 'the post-quantum KEM X25519MLKEM768 offered, and' : 'no post-quantum KEM on 3.7;'} X25519 among the classic groups`, () => {
+      expect(get('FS').finding).toMatch(/^offered/);
+      expect(get('FS_ECDHE_curves').finding.split(' ')).toContain('X25519');
+      if (TEST_POSTFIX_VERSION === PostfixVersion.V3_10) expect(get('FS_KEMs').finding.split(' ')).toContain('X25519MLKEM768');
+      else expect(results.get(port)?.has('FS_KEMs')).toBe(false);
     });
 
     test('known vulnerabilities are reported not vulnerable', () => {

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SecurityLevel } from '../../constructs/enums';
+import { PostfixVersion, SecurityLevel } from '../../constructs/enums';
 import { PostfixServer, PostfixServerProps } from '../../constructs/postfix-server';
 import { TlsServer } from '../../constructs/tls-server';
 import { parameterValueProblem } from '../../lib/parameter-types';
@@ -105,10 +105,10 @@ describe('parameterValueProblem', () => {
   });
 });
 
-/** A stack with one valid server without TLS, plus `props`. */
+/** A stack with one valid server for Postfix 3.7 (the table above, as reported) without TLS, plus `props`. */
 function plainServer(props: Partial<PostfixServerProps>): TerraformStack {
   const { stack } = newStack();
-  const server = new PostfixServer(stack, 'mx', { hostname: 'mx.example.com', publicMx: false, ...props });
+  const server = new PostfixServer(stack, 'mx', { hostname: 'mx.example.com', publicMx: false, postfixVersion: PostfixVersion.V3_7, ...props });
   new TlsServer(server, 'Tls', { securityLevel: SecurityLevel.NONE });
   return stack;
 }

@@ -8,6 +8,7 @@ import {
   ClientIdentity,
   KeyAlgorithm,
   PostfixServer,
+  PostfixVersion,
   SaslBackend,
   ServerCertificate,
   SessionCache,
@@ -106,10 +107,17 @@ export interface Placement {
   readonly additionalParameters: Readonly<Record<string, string>>;
 }
 
-/** Builds the constructs of `config` under `scope` with `certificate`; every throw propagates. */
+/**
+ * The release whose render the model of intended output describes (and the host's postconf, Debian 12's, reads
+ * back): Postfix 3.7. The default release, 3.10, differs only in what the 3.10 prop cases and postconf-3.10.test.ts prove.
+ */
+export const MODEL_RELEASE = PostfixVersion.V3_7;
+
+/** Builds the constructs of `config` under `scope` with `certificate` for MODEL_RELEASE; every throw propagates. */
 export function buildConfig(scope: Construct, config: Config, certificate: ServerCertificate, placement?: Placement): PostfixServer {
   const server = new PostfixServer(scope, 'mx', {
     hostname: config.hostname,
+    postfixVersion: MODEL_RELEASE,
     ...(placement ? { listenAddress: placement.address, smtpPort: placement.smtpPort } : config.listenAddress !== undefined ? { listenAddress: config.listenAddress } : {}),
     localDomains: [...config.localDomains],
     trustedNetworks: [...config.trustedNetworks],
