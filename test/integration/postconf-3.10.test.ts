@@ -12,7 +12,9 @@ import { Testing } from 'cdktf';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PostfixVersion } from '../../index';
+import { App } from 'cdktf';
+import { LocalPki, PostfixVersion, writeReviewDirectory } from '../../index';
+import { EXAMPLE_HOSTNAME, ExampleMailStack, prepareExamplePki } from '../../example/mail-stack';
 import { DEPRECATED_PARAMETERS, PARAMETER_TYPES, POSTFIX_VERSION } from '../../lib/postfix-parameters-3.10';
 import { PROP_CASES, propCaseParts } from '../constructs/prop-cases';
 import { SNAPSHOT_CASES } from '../constructs/snapshot-cases';
@@ -110,3 +112,24 @@ describeWithDocker(`Postfix 3.10 (${IMAGE}) reads every snapshot case`, () => {
     expect(result.masterServices).toHaveLength(serviceLines.length);
   }
 }, TRIXIE_TEST_IMAGE);
+
+describeWithDocker(`the example app's review directory passes the postconf of its release (${IMAGE})`, () => {
+  test('postconf -n, -M and -P of 3.10 read its main.cf and master.cf without a warning', async () => {
+    const { dir, cleanup } = tmpDir('example-3.10');
+    try {
+      const app = new App({ outdir: join(dir, 'out') });
+      const stack = new ExampleMailStack(app, 'example', { pki: await prepareExamplePki(new LocalPki({ directory: join(dir, 'pki') })) });
+      expect(stack.server.postfixVersion).toBe(PostfixVersion.V3_10);
+      writeReviewDirectory(app, join(dir, 'review'));
+      const files = { mainCf: readFileSync(join(dir, 'review', 'mx', 'main.cf'), 'utf8'), masterCf: readFileSync(join(dir, 'review', 'mx', 'master.cf'), 'utf8') };
+      const [result] = imagePostconfCheckAll(IMAGE, [files]);
+      expect(result.warnings).toEqual([]);
+      expect(result.mainParameters.myhostname).toBe(EXAMPLE_HOSTNAME);
+      expect(result.masterOverrides['submissions/inet/smtpd_tls_wrappermode']).toBe('yes');
+      expect(result.masterOverrides['smtp/inet/tls_eecdh_auto_curves']).toMatch(/^X25519MLKEM768,/);
+      expect(result.masterServices.filter((l) => / inet /.test(l)).map((l) => l.split(' ')[0])).toEqual(['smtp', 'submission', 'submissions']);
+    } finally {
+      cleanup();
+    }
+  }, 120_000);
+});
