@@ -235,10 +235,23 @@ for s in "${EXPLICIT_SETTINGS[@]}"; do
 done
 
 # --- CApath hash links -----------------------------------------------------------------
-for dir in "${!CAPATHS[@]}"; do
-  out="$(openssl rehash "$dir" 2>&1)" \
-    || fatal "openssl rehash $dir failed: $(printf '%s' "$out" | one_line)"
+# `openssl rehash` makes symbolic links; Debian 13's `postfix check` (Postfix 3.10, without Debian 12's
+# symlink exception) warns "group or other writable" for every symlink under /etc/postfix. There, links to
+# a certificate of the same directory become hard links: the same file, with its mode.
+rehash_capath() { # $1 directory, $2 what it is (for the error)
+  local out link target
+  out="$(openssl rehash "$1" 2>&1)" || fatal "openssl rehash $1 ($2) failed: $(printf '%s' "$out" | one_line)"
   show "$out"
+  case "$1" in "$CONF"/*) ;; *) return 0 ;; esac
+  for link in "$1"/*; do
+    [ -L "$link" ] || continue
+    target="$(readlink -f "$link")"
+    [ "$(dirname "$target")" = "$(readlink -f "$1")" ] || continue
+    ln -f "$target" "$link" || fatal "cannot replace the hash link $link ($2) by a hard link"
+  done
+}
+for dir in "${!CAPATHS[@]}"; do
+  rehash_capath "$dir" "CApath"
 done
 
 # --- chroot ------------------------------------------------------------------------------
@@ -272,7 +285,7 @@ if [ -n "$need_chroot" ]; then
     dest="$QUEUE_DIR/${dir#/}"; dest="${dest%/}"
     rm -rf "$dest"; mkdir -p "$dest"
     find "$dir" -maxdepth 1 -type f -exec cp -fL {} "$dest/" \;
-    out="$(openssl rehash "$dest" 2>&1)" || fatal "openssl rehash $dest (chroot copy of $dir) failed: $(printf '%s' "$out" | one_line)"
+    rehash_capath "$dest" "chroot copy of $dir"
   done
   info "chrooted services: copied resolver/NSS files${CAPATHS[*]:+ and CApath directories} into $QUEUE_DIR"
 fi

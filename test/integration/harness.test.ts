@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ServerCertificate, TlsServer } from '../../index';
-import { describeWithDocker } from './docker-available';
+import { DEFAULT_TEST_IMAGE, describeWithDocker } from './docker-available';
 import { DockerHarness, planStack, run } from './harness';
 import { synthStack, TempDir, testContainer, TestPki, testServer } from './stacks';
 
@@ -51,7 +51,7 @@ describe('harness plan (no engine needed)', () => {
     expect(plan.volumes).toEqual([`postfix-queue-${SERVER.name}`]);
     const [container] = plan.containers;
     expect(container.name).toBe(SERVER.name);
-    expect(container.image).toBe('postfix-tls-cdktf:latest');
+    expect(container.image).toBe(DEFAULT_TEST_IMAGE.name);
     expect(container.restart).toBe('unless-stopped');
     expect(container.volumes).toEqual([{ volumeName: `postfix-queue-${SERVER.name}`, containerPath: '/var/spool/postfix', readOnly: false }]);
     expect(container.healthcheck?.flags).toEqual([
@@ -204,7 +204,7 @@ describeWithDocker('harness on the engine', () => {
   });
 
   test('replaces a stale container of the same name, runs exactly what the plan says, and destroy() removes container and volume', async () => {
-    execFileSync('docker', ['create', '--name', SERVER.name, '--network', 'host', 'postfix-tls-cdktf:latest', 'true']);
+    execFileSync('docker', ['create', '--name', SERVER.name, '--network', 'host', DEFAULT_TEST_IMAGE.name, 'true']);
     const staleId = execFileSync('docker', ['inspect', '-f', '{{.Id}}', SERVER.name], { encoding: 'utf8' }).trim();
     const extraUploads = [
       { file: '/usr/local/share/pfit/deep/utf8.txt', content: 'grüße ✓\n' },

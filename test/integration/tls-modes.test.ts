@@ -6,12 +6,15 @@
 import { mkdirSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { ClientCertPolicy, DhParameters, SecurityLevel, ServerCertificate, TlsProfile, TlsServer } from '../../index';
+import { ClientCertPolicy, DhParameters, PostfixVersion, SecurityLevel, ServerCertificate, TlsProfile, TlsServer } from '../../index';
 import { ensureCustomDhParams } from '../../lib/pki/dh';
 import { HOST, sClient, SClientResult } from './clients';
 import { describeWithDocker } from './docker-available';
 import { run } from './harness';
-import { postfixWarnings, LiveStack, TempDir, testContainer, TestPki, testServer } from './stacks';
+import { postfixWarnings, LiveStack, TempDir, TEST_POSTFIX_VERSION, testContainer, TestPki, testServer } from './stacks';
+
+/** Custom DH files are Postfix 3.7's; 3.10 deprecates them and the DHE server gets the RFC 7919 group ffdhe3072. */
+const CUSTOM_DH = TEST_POSTFIX_VERSION === PostfixVersion.V3_7;
 
 const CERTLESS = { name: 'pfit-modes-certless', smtp: 23025, host: 'certless.modes.test' };
 const DHE = { name: 'pfit-modes-dhe', smtp: 23125, host: 'dhe.modes.test' };
@@ -70,7 +73,7 @@ describeWithDocker('certificate-less TLS, anonymous ciphers, DH parameters, time
       testContainer(stack, certless, image, CERTLESS.name);
 
       const dhe = testServer(stack, 'dhe', { hostname: DHE.host, port: DHE.smtp });
-      new TlsServer(dhe, 'Tls', { certificates: certificates(), profile: TlsProfile.POSTFIX_DEFAULT, dhParameters: DhParameters.fromFile(dh.path) });
+      new TlsServer(dhe, 'Tls', { certificates: certificates(), profile: TlsProfile.POSTFIX_DEFAULT, dhParameters: CUSTOM_DH ? DhParameters.fromFile(dh.path) : DhParameters.ffdhe(3072) });
       testContainer(stack, dhe, image, DHE.name);
 
       const asking = testServer(stack, 'asking', { hostname: ASKING.host, port: ASKING.smtp });
@@ -107,7 +110,7 @@ describeWithDocker('certificate-less TLS, anonymous ciphers, DH parameters, time
     expect(notAsking.cipher).toMatch(/^A(EC)?DH-/);
   });
 
-  test('custom DH parameters are used by a DHE handshake (same prime, same size); without them the built-in group is used', async () => {
+  if (CUSTOM_DH) test('custom DH parameters are used by a DHE handshake (same prime, same size); without them the built-in group is used', async () => {
     const custom = await sClient(DHE.smtp, { args: DHE_CLIENT });
     expect(custom.handshake).toBe(true);
     expect(custom.cipher).toMatch(/^DHE-RSA-/);
@@ -118,6 +121,17 @@ describeWithDocker('certificate-less TLS, anonymous ciphers, DH parameters, time
     const builtIn = await sClient(ASKING.smtp, { args: DHE_CLIENT });
     expect(builtIn.handshake).toBe(true);
     expect(primeOfHandshake(builtIn)).not.toBe(customPrime);
+  });
+
+  if (!CUSTOM_DH) test('3.10: DhParameters.ffdhe(3072) is the only FFDHE group of a TLS 1.3 handshake (tls_ffdhe_auto_groups)', async () => {
+    const offered = await sClient(DHE.smtp, { args: ['-tls1_3', '-groups', 'ffdhe3072'] });
+    expect(offered.handshake).toBe(true);
+    expect(offered.output).toMatch(/(Server Temp Key|Negotiated TLS1\.3 group): (DH, 3072 bits|ffdhe3072)/);
+    const other = await sClient(DHE.smtp, { args: ['-tls1_3', '-groups', 'ffdhe2048'] });
+    expect(other.handshake).toBe(false);
+    // Postfix's default FFDHE groups (ffdhe2048 first) on a server without dhParameters.
+    const defaults = await sClient(ASKING.smtp, { args: ['-tls1_3', '-groups', 'ffdhe2048'] });
+    expect(defaults.handshake).toBe(true);
   });
 
   test(`a client that stalls in the TLS handshake is dropped after the STARTTLS timeout (${STARTTLS_TIMEOUT_SECONDS}s)`, async () => {
