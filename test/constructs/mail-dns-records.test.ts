@@ -289,7 +289,7 @@ describe('MailDnsRecords: dnsUpdate (RFC 2136 through the dns provider)', () => 
     const json = Testing.synth(stack, true);
     expect(dns.zoneFile).toMatch(/^_25\._tcp\.mx\.example\.com\. 300 IN TLSA 3 1 1 /m);
     expect(dns.zoneFile).toMatch(/^mx\.example\.com\. 300 IN CAA 0 issue "letsencrypt\.org"$/m);
-    expect(JSON.parse(json).output).toBeDefined();
+    expect(Object.values(JSON.parse(json).output as Record<string, { value: string }>).map((o) => o.value)).toContain(dns.zoneFile);
     expect(warnings(dns).filter((w) => w.startsWith('[dns-provider-unsupported-record]'))).toEqual([
       '[dns-provider-unsupported-record] the dns provider has no TLSA or CAA resources, so dnsUpdate does not send _25._tcp.mx.example.com. TLSA, mx.example.com. CAA: publish them another way, from zoneFile or the zone_file output',
     ]);
