@@ -1,12 +1,13 @@
-import { Aspects, Lazy, TerraformOutput, Token } from 'cdktf';
+import type * as TxtRecordSetModule from '@cdktf/provider-dns/lib/txt-record-set';
+import { Annotations, Aspects, Lazy, TerraformOutput, TerraformProvider, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { DnsRecord, renderZoneFile } from '../lib/dns-records';
+import { DnsRecord, nameInZone, renderZoneFile, txtText } from '../lib/dns-records';
 import { MailDnsSpec, MxKeySpec, mailDnsRecords, validateMailDns } from '../lib/mail-dns';
 import { renderMtaStsPolicy } from '../lib/mta-sts';
 import { PKI_RULES, checkServerHostname } from '../lib/pki/check';
 import { spkiSha256Hex } from '../lib/pki/fingerprint';
 import { chainsToStore } from '../lib/pki/trust';
-import { integer } from '../lib/values';
+import { hostname, integer, quote } from '../lib/values';
 import type { ServerCertificate } from './certificates';
 import { MtaStsMode } from './enums';
 import { checked, constructError, oneOf, refuseTokens, reportDiagnostics, typedProps } from './errors';
@@ -32,6 +33,17 @@ export interface MtaStsOptions {
    * @default 604800 (one week)
    */
   readonly maxAgeSeconds?: number;
+}
+
+/** Sending the records by RFC 2136 dynamic update with the hashicorp/dns provider (`@cdktf/provider-dns`). */
+export interface DnsUpdateOptions {
+  /** The zone the records are updated in, with its trailing dot (e.g. `example.com.`); it must hold the mail domain. */
+  readonly zone: string;
+  /**
+   * The `DnsProvider` to send the updates with: you configure its RFC 2136 server and TSIG key.
+   * @default - the stack's dns provider without an alias
+   */
+  readonly provider?: TerraformProvider;
 }
 
 /** Props of `MailDnsRecords`. */
@@ -75,22 +87,44 @@ export interface MailDnsRecordsProps {
    */
   readonly publishedTlsa?: string[];
   /**
-   * TTL of the records in the zone-file text, in seconds.
+   * TTL of the records in the zone-file text and in the dns provider's record sets, in seconds.
    * @default 3600
    */
   readonly ttlSeconds?: number;
+  /**
+   * Also create `dns_txt_record_set` resources for the TXT records (MTA-STS, TLS-RPT), sent by RFC 2136 at
+   * deploy. The provider has no TLSA or CAA resources: those stay in the zone file only, with a warning.
+   * @default - no dns provider resources
+   */
+  readonly dnsUpdate?: DnsUpdateOptions;
 }
 
 const DEFAULT_MAX_AGE_SECONDS = 604800;
 
+type TxtRecordSet = typeof TxtRecordSetModule.TxtRecordSet;
+let txtRecordSetClass: TxtRecordSet | undefined;
+/** The dns provider's TXT record set, loaded on first use: it is an optional peer dependency, needed only here. */
+function txtRecordSet(scope: Construct): TxtRecordSet {
+  if (!txtRecordSetClass) {
+    try {
+      txtRecordSetClass = (require('@cdktf/provider-dns/lib/txt-record-set') as typeof TxtRecordSetModule).TxtRecordSet;
+    } catch (e) {
+      throw constructError(scope, `dnsUpdate needs the dns provider bindings, which are not installed (${(e as Error).message.split('\n')[0]}): npm install @cdktf/provider-dns@^9`);
+    }
+  }
+  return txtRecordSetClass;
+}
+
 /**
  * The DNS records that make a mail domain's TLS verifiable: DANE TLSA for every MX key, MTA-STS, TLS-RPT and
  * CAA. Published as the `records`, `zoneFile` and `mtaStsPolicy` properties and as Terraform outputs
- * (`zone_file`, `mta_sts_policy`) for the DNS tooling; nothing here changes the servers.
+ * (`zone_file`, `mta_sts_policy`) for the DNS tooling, and with `dnsUpdate` the TXT records as dns provider
+ * resources; nothing here changes the servers.
  */
 export class MailDnsRecords extends Construct {
   private readonly spec: () => MailDnsSpec;
   private readonly ttlSeconds: number;
+  private readonly dnsUpdate?: DnsUpdateOptions;
   private computed?: { readonly records: DnsRecord[]; readonly policy?: string };
 
   constructor(scope: Construct, id: string, props: MailDnsRecordsProps) {
@@ -103,6 +137,16 @@ export class MailDnsRecords extends Construct {
       integer('ttlSeconds', this.ttlSeconds, 0, 2147483647);
       if (props.mtaSts) oneOf('mtaSts.mode', props.mtaSts.mode, MtaStsMode);
     });
+    if (props.dnsUpdate) {
+      const { zone, provider } = props.dnsUpdate;
+      if (typeof zone !== 'string' || !zone.endsWith('.')) throw constructError(this, `dnsUpdate.zone ${typeof zone === 'string' ? quote(zone) : String(zone)} is not a zone name with its trailing dot, e.g. example.com.`);
+      checked(this, () => hostname('dnsUpdate.zone', zone.slice(0, -1)));
+      if (provider !== undefined && !(TerraformProvider.isTerraformProvider(provider) && provider.terraformResourceType === 'dns')) {
+        throw constructError(this, 'dnsUpdate.provider is not a DnsProvider (@cdktf/provider-dns/lib/provider)');
+      }
+      txtRecordSet(this); // without the package, fail here rather than at synth
+      this.dnsUpdate = props.dnsUpdate;
+    }
     for (const [i, server] of (props.servers ?? []).entries()) {
       if (!PostfixServer.isPostfixServer(server)) throw constructError(this, `servers[${i}] is not a PostfixServer`);
     }
@@ -151,9 +195,32 @@ export class MailDnsRecords extends Construct {
     if (!this.computed) {
       const spec = this.spec();
       reportDiagnostics(this, validateMailDns(spec));
-      this.computed = checked(this, () => ({ records: mailDnsRecords(spec), policy: spec.mtaSts && renderMtaStsPolicy(spec.mtaSts) }));
+      const computed = checked(this, () => ({ records: mailDnsRecords(spec), policy: spec.mtaSts && renderMtaStsPolicy(spec.mtaSts) }));
+      // The resources follow the records, so they are made once, when the records are known.
+      if (this.dnsUpdate) this.publish(computed.records, this.dnsUpdate);
+      this.computed = computed;
     }
     return this.computed;
+  }
+
+  /** One `dns_txt_record_set` per TXT owner name; warns about the records the dns provider cannot write. */
+  private publish(records: readonly DnsRecord[], { zone, provider }: DnsUpdateOptions): void {
+    const origin = zone.toLowerCase();
+    const sets = new Map<string, string[]>();
+    for (const r of records.filter((record) => record.type === 'TXT')) {
+      const name = nameInZone(r.name, origin);
+      if (name === undefined) throw constructError(this, `dnsUpdate.zone ${quote(zone)} does not hold the record ${r.name} TXT: give the zone of the mail domain`);
+      sets.set(name, [...(sets.get(name) ?? []), txtText(r.value)]);
+    }
+    const TxtRecordSet = txtRecordSet(this);
+    // Names relative to the zone, as the provider takes them; never the apex (a zone is a host name, TXT owners start with _).
+    for (const [name, txt] of sets) new TxtRecordSet(this, `Txt ${name}`, { zone: origin, name, txt, ttl: this.ttlSeconds, provider });
+    const unsupported = [...new Set(records.filter((r) => r.type !== 'TXT').map((r) => `${r.name} ${r.type}`))];
+    if (unsupported.length > 0) {
+      Annotations.of(this).addWarning(
+        `[dns-provider-unsupported-record] the dns provider has no TLSA or CAA resources, so dnsUpdate does not send ${unsupported.join(', ')}: publish them another way, from zoneFile or the zone_file output`,
+      );
+    }
   }
 }
 

@@ -25,6 +25,19 @@ export function txtData(what: string, text: string): string {
   return strings.map((s) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(' ');
 }
 
+/**
+ * The text of `txtData` RDATA as one string, still escaped: the form the dns provider's `txt` takes. It quotes
+ * the value and its parser (miekg/dns) splits it into 255-byte character-strings again, as `txtData` did.
+ */
+export function txtText(value: string): string {
+  return [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]).join('');
+}
+
+/** `name` relative to `zone` (both absolute, lower case), or undefined when it is not below the zone. */
+export function nameInZone(name: string, zone: string): string | undefined {
+  return name.endsWith(`.${zone}`) ? name.slice(0, -zone.length - 1) : undefined;
+}
+
 /** The absolute owner name of `labels` under `domain` ('_25._tcp' + 'mx.example.com' -> '_25._tcp.mx.example.com.'). */
 export function ownerName(domain: string, ...labels: string[]): string {
   return `${[...labels, domain.toLowerCase()].join('.')}.`;

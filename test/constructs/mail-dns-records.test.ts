@@ -3,6 +3,8 @@
  * with openssl's own SPKI digest, the zone-file text is read by BIND's named-checkzone, and the MTA-STS
  * checks follow what RFC 8461 senders verify.
  */
+import { DnsProvider } from '@cdktf/provider-dns/lib/provider';
+import { TxtRecordSet } from '@cdktf/provider-dns/lib/txt-record-set';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { Testing } from 'cdktf';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { DeployTimePki, KeyRollover, LocalPki, MailDnsRecords, MailDnsRecordsProps, MtaStsMode, PostfixServer, SecurityLevel, ServerCertificate, TlsServer } from '../../index';
 import { buildServer, errorOf, newStack, serverCert, tmpDir, useTestPki } from '../helpers/fixtures';
 
+Testing.setupJest();
 const pki = useTestPki();
 
 /** openssl's SHA-256 of the SubjectPublicKeyInfo of a certificate or public key file. */
@@ -20,11 +23,13 @@ const tlsaData = (path: string): string => {
   return execFileSync('openssl', ['dgst', '-sha256', '-r'], { input: der }).toString().split(' ')[0];
 };
 
-/** A stack with one dual-certificate MX (mx.example.com) and MailDnsRecords over it. */
+/** A stack with one dual-certificate MX (mx.example.com) and MailDnsRecords over it (and a DnsProvider with dnsUpdate). */
 function dnsStack(props: Partial<MailDnsRecordsProps> = {}) {
   const t = pki();
   const { app, stack } = newStack();
   const server = buildServer(stack, 'mx', t, { tls: { certificates: [serverCert(t.serverEcdsa), serverCert(t.serverRsa)] } });
+  // The RFC 2136 server; a real stack's update block also names the TSIG key.
+  if (props.dnsUpdate) new DnsProvider(stack, 'dns', { update: [{ server: '192.0.2.53' }] });
   const dns = new MailDnsRecords(stack, 'Dns', { domain: 'example.com', servers: [server], ...props });
   return { app, stack, server, dns, t };
 }
@@ -241,5 +246,102 @@ describe('MailDnsRecords: a DANE key rollover with LocalPki (stage, publish, swi
     const message = errorOf(() => ServerCertificate.fromFiles({ chainFile: t.serverEcdsa.chainPath, keyFile: t.serverEcdsa.keyPath, nextPublicKeyFile: t.serverRsa.keyPath })).message;
     expect(message).toBe(`nextPublicKeyFile ${t.serverRsa.keyPath} holds a private key: give the public key only (openssl pkey -pubout)`);
     expect(errorOf(() => ServerCertificate.fromFiles({ chainFile: t.serverEcdsa.chainPath, keyFile: t.serverEcdsa.keyPath, previousPublicKeyFile: t.serverRsa.certPath })).message).toMatch(/previousPublicKeyFile .* is not one PUBLIC KEY PEM block/);
+  });
+});
+
+describe('MailDnsRecords: dnsUpdate (RFC 2136 through the dns provider)', () => {
+  /** The synthesized resources of the dns provider, by type. */
+  const dnsResources = (json: string): Record<string, Record<string, unknown>> =>
+    Object.fromEntries(Object.entries((JSON.parse(json).resource ?? {}) as Record<string, Record<string, unknown>>).filter(([type]) => type.startsWith('dns_')));
+  const all = { mtaSts: { mode: MtaStsMode.TESTING }, tlsReportUris: ['mailto:tlsrpt@example.com'], caaIssuers: ['letsencrypt.org'], ttlSeconds: 300 };
+
+  test('one dns_txt_record_set per TXT owner name, named relative to the zone, with the text and the TTL', () => {
+    const { dns, stack } = dnsStack({ ...all, dnsUpdate: { zone: 'example.com.' } });
+    const json = Testing.synth(stack, true);
+    const txt = dns.records.filter((r) => r.recordType === 'TXT');
+    expect(txt.map((r) => r.name)).toEqual(['_mta-sts.example.com.', '_smtp._tls.example.com.']);
+    const text = (name: string) => txt.find((r) => r.name === name)!.value.replace(/^"|"$/g, ''); // short: one string each
+    expect(Object.values(dnsResources(json).dns_txt_record_set)).toEqual([
+      { zone: 'example.com.', name: '_mta-sts', txt: [text('_mta-sts.example.com.')], ttl: 300 },
+      { zone: 'example.com.', name: '_smtp._tls', txt: ['v=TLSRPTv1; rua=mailto:tlsrpt@example.com'], ttl: 300 },
+    ]);
+    expect(Object.keys(dnsResources(json))).toEqual(['dns_txt_record_set']);
+    expect(json).toHaveResourceWithProperties(TxtRecordSet, { name: '_mta-sts', txt: [expect.stringMatching(/^v=STSv1; id=[0-9a-f]{32}$/)] });
+  });
+
+  test('in a zone above the mail domain the names keep the labels between them', () => {
+    const { stack } = dnsStack({ domain: 'mail.example.com', tlsReportUris: ['mailto:tlsrpt@example.com'], dane: false, dnsUpdate: { zone: 'example.com.' } });
+    expect(Testing.synth(stack, true)).toHaveResourceWithProperties(TxtRecordSet, { zone: 'example.com.', name: '_smtp._tls.mail' });
+  });
+
+  test('a TXT text over 255 bytes goes whole to the provider, which splits it at 255 bytes as the zone file does', () => {
+    const uris = ['mailto:tlsrpt@example.com', ...[1, 2, 3].map((i) => `https://reports-${i}.example.com/${'v'.repeat(80)}/tlsrpt`)];
+    const { dns, stack } = dnsStack({ tlsReportUris: uris, dane: false, dnsUpdate: { zone: 'example.com.' } });
+    const json = Testing.synth(stack, true);
+    const whole = `v=TLSRPTv1; rua=${uris.join(',')}`;
+    expect(whole.length).toBeGreaterThan(255);
+    expect(dns.records).toEqual([{ name: '_smtp._tls.example.com.', recordType: 'TXT', value: `"${whole.slice(0, 255)}" "${whole.slice(255)}"` }]);
+    expect(json).toHaveResourceWithProperties(TxtRecordSet, { name: '_smtp._tls', txt: [whole] });
+  });
+
+  test('TLSA and CAA, which the provider cannot write, stay in the zone file and are named in a warning', () => {
+    const { dns, stack } = dnsStack({ ...all, dnsUpdate: { zone: 'example.com.' } });
+    const json = Testing.synth(stack, true);
+    expect(dns.zoneFile).toMatch(/^_25\._tcp\.mx\.example\.com\. 300 IN TLSA 3 1 1 /m);
+    expect(dns.zoneFile).toMatch(/^mx\.example\.com\. 300 IN CAA 0 issue "letsencrypt\.org"$/m);
+    expect(Object.values(JSON.parse(json).output as Record<string, { value: string }>).map((o) => o.value)).toContain(dns.zoneFile);
+    expect(warnings(dns).filter((w) => w.startsWith('[dns-provider-unsupported-record]'))).toEqual([
+      '[dns-provider-unsupported-record] the dns provider has no TLSA or CAA resources, so dnsUpdate does not send _25._tcp.mx.example.com. TLSA, mx.example.com. CAA: publish them another way, from zoneFile or the zone_file output',
+    ]);
+    const txtOnly = dnsStack({ tlsReportUris: ['mailto:tlsrpt@example.com'], dane: false, dnsUpdate: { zone: 'example.com.' } });
+    Testing.synth(txtOnly.stack, true);
+    expect(warnings(txtOnly.dns).filter((w) => w.includes('dns-provider'))).toEqual([]);
+  });
+
+  test.each(['example.org.', 'ample.com.', 'mail.example.com.'])('zone %s does not hold the mail domain: refused, naming the record and the zone', (zone) => {
+    const { stack } = dnsStack({ tlsReportUris: ['mailto:tlsrpt@example.com'], dnsUpdate: { zone } });
+    expect(errorOf(() => Testing.synth(stack, true)).message).toBe(`[stack/Dns] dnsUpdate.zone "${zone}" does not hold the record _smtp._tls.example.com. TXT: give the zone of the mail domain`);
+  });
+
+  test.each([
+    [{ zone: 'example.com' }, 'dnsUpdate.zone "example.com" is not a zone name with its trailing dot, e.g. example.com.'],
+    [{ zone: 'exa mple.com.' }, 'dnsUpdate.zone "exa mple.com" is not a fully qualified host name'],
+  ])('a bad zone is refused when the construct is made: %j', (dnsUpdate, message) => {
+    expect(errorOf(() => dnsStack({ dnsUpdate })).message).toContain(`[stack/Dns] ${message}`);
+  });
+
+  test('the record sets use the given provider (an aliased DnsProvider); another provider type is refused', () => {
+    const { stack } = newStack();
+    const server = buildServer(stack, 'mx', pki(), {});
+    const secondary = new DnsProvider(stack, 'dns-secondary', { alias: 'secondary', update: [{ server: '192.0.2.54' }] });
+    new MailDnsRecords(stack, 'Dns', { domain: 'example.com', servers: [server], dane: false, tlsReportUris: ['mailto:tlsrpt@example.com'], dnsUpdate: { zone: 'Example.COM.', provider: secondary } });
+    const json = Testing.synth(stack, true);
+    expect(json).toHaveResourceWithProperties(TxtRecordSet, { zone: 'example.com.', name: '_smtp._tls', provider: 'dns.secondary' });
+    const tls = new TlsProvider(stack, 'tls', {});
+    expect(errorOf(() => new MailDnsRecords(stack, 'Dns2', { domain: 'example.com', servers: [server], dnsUpdate: { zone: 'example.com.', provider: tls } })).message).toBe(
+      '[stack/Dns2] dnsUpdate.provider is not a DnsProvider (@cdktf/provider-dns/lib/provider)',
+    );
+  });
+
+  test('without dnsUpdate no dns resources are synthesized and nothing warns about them', () => {
+    const { dns, stack } = dnsStack(all);
+    expect(dnsResources(Testing.synth(stack, true))).toEqual({});
+    expect(warnings(dns).filter((w) => w.includes('dns-provider'))).toEqual([]);
+  });
+
+  test('the dns provider is an optional peer dependency: the library loads without it, and dnsUpdate says what to install', () => {
+    jest.isolateModules(() => {
+      jest.doMock('@cdktf/provider-dns/lib/txt-record-set', () => {
+        throw new Error("Cannot find module '@cdktf/provider-dns/lib/txt-record-set'");
+      });
+      const library = require('../../index') as typeof import('../../index');
+      const { Testing: testing, TerraformStack: Stack } = require('cdktf') as typeof import('cdktf');
+      const stack = new Stack(testing.app(), 'no-dns');
+      const server = new library.PostfixServer(stack, 'mx', { hostname: 'mx.example.com' });
+      expect(() => new library.MailDnsRecords(stack, 'Dns', { domain: 'example.com', servers: [server] })).not.toThrow();
+      expect(() => new library.MailDnsRecords(stack, 'Dns2', { domain: 'example.com', servers: [server], dnsUpdate: { zone: 'example.com.' } })).toThrow(
+        /^\[no-dns\/Dns2\] dnsUpdate needs the dns provider bindings, which are not installed \(Cannot find module '@cdktf\/provider-dns\/lib\/txt-record-set'\): npm install @cdktf\/provider-dns@\^9$/,
+      );
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Severity } from '../../lib/diagnostics';
-import { renderZoneFile, txtData } from '../../lib/dns-records';
+import { nameInZone, renderZoneFile, txtData, txtText } from '../../lib/dns-records';
 import { MailDnsSpec, MxKeySpec, mailDnsRecords, validateMailDns } from '../../lib/mail-dns';
 import { mtaStsPolicyId, renderMtaStsPolicy } from '../../lib/mta-sts';
 import { chainsToStore } from '../../lib/pki/trust';
@@ -52,7 +52,16 @@ describe('record text', () => {
   test('TXT data longer than 255 bytes is split into character-strings; quotes and backslashes escaped', () => {
     expect(txtData('t', `${'a'.repeat(255)}b"\\`)).toBe(`"${'a'.repeat(255)}" "b\\"\\\\"`);
     expect(txtData('t', '')).toBe('""');
+    // The dns provider's form: the strings joined, escapes kept (its parser reads them and splits at 255 again).
+    expect(txtText(txtData('t', `${'a'.repeat(255)}b"\\`))).toBe(`${'a'.repeat(255)}b\\"\\\\`);
+    expect(txtText('"a\\" \\"b" "c"')).toBe('a\\" \\"bc');
     expect(() => txtData('TLS-RPT record', 'caf\u00e9')).toThrow('TLS-RPT record "caf\u00e9" holds characters other than printable ASCII');
+  });
+
+  test('names relative to a zone: only below it, on a label boundary', () => {
+    expect(nameInZone('_smtp._tls.example.com.', 'example.com.')).toBe('_smtp._tls');
+    expect(nameInZone('_smtp._tls.example.com.', 'ample.com.')).toBeUndefined();
+    expect(nameInZone('example.com.', 'example.com.')).toBeUndefined();
   });
 
   test('the zone file is sorted and has no duplicate lines, whatever the input order', () => {
