@@ -75,7 +75,9 @@ describe('a fresh cdktf app using the packed library', () => {
     expect(files.filter((f) => /^package\/(test|bench|example|bin|scripts)\//.test(f))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'postfix-tls-cdktf', 'package.json'), 'utf8'));
     expect(manifest.private).toBeUndefined();
-    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@cdktf/provider-docker', '@cdktf/provider-tls', 'cdktf', 'constructs']);
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@cdktf/provider-dns', '@cdktf/provider-docker', '@cdktf/provider-tls', 'cdktf', 'constructs']);
+    // The providers only some constructs need are optional: npm does not install them into the app.
+    expect(manifest.peerDependenciesMeta).toEqual({ '@cdktf/provider-dns': { optional: true }, '@cdktf/provider-tls': { optional: true } });
   });
 
   test('one copy of cdktf and constructs: the app\'s, which cdktf init chose', () => {

@@ -99,11 +99,12 @@ describeWithDocker('testssl.sh against the submission ports (live Postfix)', () 
       for (const id of ['TLS1_2', 'TLS1_3']) expect(get(id).finding).toMatch(/^offered/);
     });
 
-    test('cipher classes: no NULL, anonymous (aNULL), EXPORT, LOW (incl. RC4/DES), 3DES/IDEA or obsolete CBC; strong AEAD offered', () => {
-      for (const id of ['cipherlist_NULL', 'cipherlist_aNULL', 'cipherlist_EXPORT', 'cipherlist_LOW', 'cipherlist_3DES_IDEA', 'cipherlist_AVERAGE']) {
+    // testssl 3.2's cipher classes: OBSOLETED is 3.0's AVERAGE (CBC), STRONG_FS / STRONG_NOFS split 3.0's STRONG.
+    test('cipher classes: no NULL, anonymous (aNULL), EXPORT, LOW (incl. RC4/DES), 3DES/IDEA, obsolete CBC or AEAD without forward secrecy; strong AEAD with FS offered', () => {
+      for (const id of ['cipherlist_NULL', 'cipherlist_aNULL', 'cipherlist_EXPORT', 'cipherlist_LOW', 'cipherlist_3DES_IDEA', 'cipherlist_OBSOLETED', 'cipherlist_STRONG_NOFS']) {
         expect([id, get(id).finding]).toEqual([id, 'not offered']);
       }
-      expect(get('cipherlist_STRONG').finding).toMatch(/^offered/);
+      expect(get('cipherlist_STRONG_FS').finding).toMatch(/^offered/);
     });
 
     test(`forward secrecy: ${TEST_POSTFIX_VERSION === PostfixVersion.V3_10 ? 'the post-quantum KEM X25519MLKEM768 offered, and' : 'no post-quantum KEM on 3.7;'} X25519 among the classic groups`, () => {
