@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CONFIG_VOLUME_PATH } from '../../constructs/docker/postfix-container';
 import { DEFAULT_IMAGE_NAME } from '../../constructs/docker/postfix-image';
 
-const ENTRYPOINT = resolve(__dirname, '..', '..', 'docker', 'entrypoint.sh');
+export const ENTRYPOINT = resolve(__dirname, '..', '..', 'docker', 'entrypoint.sh');
 
 export function docker(args: string[], timeout = 60_000): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout });
