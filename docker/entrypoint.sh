@@ -421,16 +421,20 @@ swap_to() {
   mv -f -T "$CURRENT.new.$$" "$CURRENT"
 }
 
-# The watcher: a newer complete generation is checked, swapped in and reloaded, or refused.
+# The watcher: a newer complete generation is checked, swapped in and reloaded, or refused. After a switch,
+# the generations it has seen are removed except the active and the previous one (never one it has not
+# seen: a feeder may be writing it).
 watch_generations() {
   set +e
-  local seen="$1" id previous out
+  local seen="$1" id previous previous_dir out old
+  local -a handled=("$1")
   while sleep 1; do
     id="$(read_latest)" || continue
     [ "$id" != "$seen" ] || continue
     # A generation that arrives while master is still starting waits for it.
     postfix status >/dev/null 2>&1 || continue
     seen="$id"
+    handled+=("$id")
     info "generation $id is complete; checking it"
     if ! check_generation "$id" "refused generation $id"; then
       STATUS_REFUSED="$id"
@@ -438,10 +442,10 @@ watch_generations() {
       warn "generation $id refused; still serving generation $STATUS_ACTIVE"
       continue
     fi
-    previous="$(readlink "$CURRENT")"
+    previous_dir="$(readlink "$CURRENT")"
     swap_to "$GENERATIONS/$id"
     if ! out="$(postfix_tty check 2>&1)"; then
-      swap_to "$previous"
+      swap_to "$previous_dir"
       STATUS_REFUSED="$id" STATUS_REASON="postfix check failed: $(printf '%s' "$out" | awk '!seen[$0]++' | one_line)"
       write_status
       printf '%s: refused generation %s: %s\n' "$PROG" "$id" "$STATUS_REASON" >&2
@@ -451,9 +455,14 @@ watch_generations() {
     if ! out="$(postfix_tty reload 2>&1)"; then
       warn "postfix reload after swapping in generation $id failed: $(printf '%s' "$out" | one_line)"
     fi
+    previous="$STATUS_ACTIVE"
     STATUS_ACTIVE="$id" STATUS_REFUSED="" STATUS_REASON=""
     write_status
     info "generation $id is active (postfix reload)"
+    for old in "${handled[@]}"; do
+      [ "$old" = "$id" ] || [ "$old" = "$previous" ] || rm -rf "${GENERATIONS:?}/$old"
+    done
+    handled=("$previous" "$id")
   done
 }
 

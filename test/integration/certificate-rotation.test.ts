@@ -159,9 +159,11 @@ describeWithDocker('certificate rotation without downtime: reload, not replace (
     expect((await health()).status).toBe('healthy');
   }, 180_000);
 
-  test('a main.cf-only change is applied by reload: the new banner, the same container', async () => {
+  test('a main.cf-only change is applied by reload: the new banner, the same container; only the active and the previous generation are kept', async () => {
     const h = harness!;
     const containerId = await h.containerId(MX.name);
+    const statusActive = async () => /^active=(\S+)$/m.exec(await h.execOk(MX.name, ['cat', '/var/lib/postfix-config/status']))?.[1];
+    const before = await statusActive();
     const plan = await apply(stackWith('v2-banner', certs.b, { smtpd_banner: `${MX.host} ESMTP rotated-config` }));
     expect(plan).toEqual({ replaced: [LOADER], kept: [MX.name] });
     const banner = await eventually('the new banner', async () => {
@@ -171,6 +173,11 @@ describeWithDocker('certificate rotation without downtime: reload, not replace (
     }, 30_000, 250);
     expect(banner).toBe(`${MX.host} ESMTP rotated-config`);
     expect(await h.containerId(MX.name)).toBe(containerId);
+    // v1's generation is gone; v2's (the previous) and this one stay.
+    const after = await statusActive();
+    const generations = (await h.execOk(MX.name, ['ls', '/var/lib/postfix-config/generations'])).split('\n').filter(Boolean);
+    expect(generations.sort()).toEqual([before, after].sort());
+    expect(after).not.toBe(before);
     expect(await servedFingerprint()).toBe(fingerprintOf(certs.b));
   }, 90_000);
 
