@@ -190,6 +190,18 @@ describe('harness plan (no engine needed)', () => {
       upload.content = upload.content.replace(/^(\S+\s+inet .*smtpd)$/m, '$1\n  -o relay_transport=smtp');
     });
     expect(() => new DockerHarness(override)).toThrow(/master\.cf overrides relay_transport for a service/);
+    // A generation uploaded straight into the contract's directory (no loader) is checked the same way.
+    const direct = (change: (mainCf: string) => string) => variant((c, d, l) => {
+      c.upload = (l.upload as { file: string; content?: string }[]).map((u) => ({
+        ...u,
+        file: u.file.replace(GENERATION_STAGING_DIRECTORY, `${CONFIG_VOLUME_PATH}/generations/direct`),
+        ...(u.file.endsWith('/main.cf') ? { content: change(u.content!) } : {}),
+      }));
+      delete c.depends_on;
+      for (const [id, body] of Object.entries(d.resource.docker_container)) if (body === l) delete d.resource.docker_container[id];
+    });
+    expect(() => new DockerHarness(direct((m) => m))).not.toThrow();
+    expect(() => new DockerHarness(direct((m) => `${m}relayhost = [smtp.example.com]\n`))).toThrow(/main\.cf sets relayhost/);
     // Postfix without a loader on a shared volume (or a main.cf of its own): nothing to check, refused.
     const unfed = variant((c) => ((c.volumes as unknown[]).splice(1), delete c.depends_on));
     expect(() => new DockerHarness(unfed)).toThrow(/docker_container\.\S+: no inline \/etc\/postfix\/main\.cf upload, nor a loader container sharing a volume with it/);

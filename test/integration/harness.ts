@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve as resolvePath } from 'node:path';
-import { GENERATION_STAGING_DIRECTORY } from '../../constructs/docker/postfix-container';
+import { CONFIG_VOLUME_PATH, GENERATION_STAGING_DIRECTORY } from '../../constructs/docker/postfix-container';
 
 export const HARNESS_LABEL = 'org.postfix-tls-cdktf.integration';
 const HEALTH_TIMEOUT_MS = 60_000;
@@ -472,9 +472,12 @@ export function parseMainCf(text: string): Record<string, string> {
  * smtpd_peername_lookup must be off.
  */
 export function checkNoOutboundDelivery(plan: StackPlan): void {
-  // A configuration reaches Postfix as an upload of its own, or through a volume a loader container writes
-  // (PostfixContainer): every configuration is checked, and every Postfix container must have one.
-  const configOf = (c: ContainerPlan, file: string) => c.uploads.find((u) => u.file === `/etc/postfix/${file}` || u.file === `${GENERATION_STAGING_DIRECTORY}/${file}`);
+  // A configuration reaches Postfix as an upload of its own (at /etc/postfix or as a generation of the image's
+  // contract), or through a volume a loader container writes (PostfixContainer): every configuration is
+  // checked, and every Postfix container must have one.
+  const directories = ['/etc/postfix', GENERATION_STAGING_DIRECTORY, `${CONFIG_VOLUME_PATH}/generations/[^/]+`].map((d) => d.replace(/[.]/g, '\\.'));
+  const configPath = (file: string) => new RegExp(`^(${directories.join('|')})/${file.replace('.', '\\.')}$`);
+  const configOf = (c: ContainerPlan, file: string) => c.uploads.find((u) => configPath(file).test(u.file));
   const configured = plan.containers.filter((c) => configOf(c, 'main.cf') !== undefined);
   for (const container of plan.containers) {
     if (configured.includes(container) || !container.mustRun) continue;
