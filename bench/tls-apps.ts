@@ -30,6 +30,7 @@ import {
   SessionStore,
   TlsServer,
 } from '../index';
+import { CONFIG_VOLUME_PATH } from '../constructs/docker/postfix-container';
 import { BOOKWORM_TEST_IMAGE, TRIXIE_TEST_IMAGE } from '../test/integration/docker-available';
 
 /** The image each release runs (the shipped Dockerfile on Debian 12 / Debian 13). */
@@ -328,9 +329,11 @@ function baselineContainer(stack: TerraformStack, id: string, image: Image, base
     volumes: [{ volumeName: queue.name, containerPath: '/var/spool/postfix' }],
     // The same probe as the library's container, so both carry the same background load.
     healthcheck: { test: ['CMD', '/usr/local/bin/healthcheck.sh', String(BASELINE.port), 'plain'], interval: '10s', timeout: '8s', startPeriod: '5s', retries: 3 },
+    // Debian's configuration as the one generation of the image's contract (docker/README.md), no loader.
     upload: [
-      { file: '/etc/postfix/main.cf', content: debianMainCf(BASELINE.hostname, BASELINE.version) },
-      { file: '/etc/postfix/master.cf', content: debianMasterCf(BASELINE.port) },
+      { file: `${CONFIG_VOLUME_PATH}/generations/baseline/main.cf`, content: debianMainCf(BASELINE.hostname, BASELINE.version) },
+      { file: `${CONFIG_VOLUME_PATH}/generations/baseline/master.cf`, content: debianMasterCf(BASELINE.port) },
+      { file: `${CONFIG_VOLUME_PATH}/latest`, content: 'baseline\n' },
       { file: '/etc/ssl/certs/ssl-cert-snakeoil.pem', content: readFileSync(certs.baselineCert, 'utf8') },
       { file: '/etc/ssl/private/ssl-cert-snakeoil.key', source: certs.baselineKey, sourceHash: Fn.filesha256(certs.baselineKey), permissions: '0600' },
     ],

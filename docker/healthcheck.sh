@@ -1,6 +1,6 @@
 #!/bin/bash
-# Healthy only when Postfix answers on ADDRESS:PORT, over TLS where the service offers it, and no server
-# certificate has expired.
+# Healthy only when Postfix answers on ADDRESS:PORT, over TLS where the service offers it, no server
+# certificate has expired, and the newest configuration generation was not refused.
 #   healthcheck.sh [--expiry-warning-days N] [PORT] [plain|starttls|tls] [ADDRESS]
 # PORT defaults to 25, ADDRESS to 127.0.0.1 (give it when the service listens on one
 # other address only; IPv6 literals without brackets). Mode "plain" (default) reads the
@@ -47,6 +47,19 @@ check_expiry() {
   done
 }
 check_expiry || exit 1
+
+# The entrypoint's report (docker/README.md): a refused newest generation is unhealthy, although Postfix
+# keeps serving the active one.
+STATUS=/var/lib/postfix-config/status
+if [ -f "$STATUS" ]; then
+  active="$(sed -n 's/^active=//p' "$STATUS")"
+  refused="$(sed -n 's/^refused=//p' "$STATUS")"
+  reason="$(sed -n 's/^reason=//p' "$STATUS")"
+  if [ -n "$refused" ]; then
+    echo "healthcheck: configuration generation $refused was refused: $reason (still serving generation $active; see docker logs)" >&2
+    exit 1
+  fi
+fi
 
 if [ "$mode" = tls ]; then
   banner="$(printf 'QUIT\r\n' | timeout "$timeout_s" openssl s_client -quiet -connect "$endpoint" 2>/dev/null | head -n 1)"

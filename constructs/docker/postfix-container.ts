@@ -40,6 +40,12 @@ export interface PostfixContainerProps {
    */
   readonly queueVolumeName?: string;
   /**
+   * Name of the volume the configuration generations are delivered into (by the loader container, see
+   * docker/README.md); the Postfix container reloads each new generation without being replaced.
+   * @default - 'postfix-config-' + container name
+   */
+  readonly configVolumeName?: string;
+  /**
    * Docker restart policy.
    * @default 'unless-stopped'
    */
@@ -53,6 +59,14 @@ export interface PostfixContainerProps {
 }
 
 const QUEUE_DIRECTORY = '/var/spool/postfix';
+/** Where the config volume is mounted in the Postfix and the loader container (docker/README.md). */
+export const CONFIG_VOLUME_PATH = '/var/lib/postfix-config';
+/** Where the loader container gets the rendered files, laid out as under /etc/postfix. */
+export const GENERATION_STAGING_DIRECTORY = '/var/lib/postfix-staging';
+/** The entrypoint flag that makes a container of the image the loader. */
+export const LOAD_GENERATION_FLAG = '--load-generation';
+/** The directory the rendered configuration names its files in; the loader stages them relative to it. */
+const CONFIG_DIRECTORY = '/etc/postfix/';
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const RESTART_POLICIES = ['no', 'on-failure', 'always', 'unless-stopped'];
 const WILDCARD_ADDRESSES = ['0.0.0.0', '::', '[::]', '*'];
@@ -65,15 +79,24 @@ function containersOf(stack: TerraformStack): PostfixContainer[] {
   return (holder[CONTAINERS_OF_STACK] ??= []);
 }
 
+/** One Docker name a PostfixContainer claims: a container or a volume, what it is, and the prop that sets it. */
+interface DockerName {
+  readonly kind: 'container' | 'volume';
+  readonly name: string;
+  readonly what: string;
+  readonly prop: string;
+}
+type NameClaim = { readonly owner: PostfixContainer; readonly claim: DockerName };
+const claimKey = (claim: DockerName): string => `${claim.kind}:${nameKey(claim.name)}`;
+
 /** The Docker names claimed by a stack's containers, by `kind:nameKey`, indexed as containers join. */
-const nameIndexes = new WeakMap<PostfixContainer[], { indexed: number; readonly byKey: Map<string, PostfixContainer> }>();
-function claimedNames(all: PostfixContainer[]): Map<string, PostfixContainer> {
+const nameIndexes = new WeakMap<PostfixContainer[], { indexed: number; readonly byKey: Map<string, NameClaim> }>();
+function claimedNames(all: PostfixContainer[]): Map<string, NameClaim> {
   let index = nameIndexes.get(all);
   if (!index) nameIndexes.set(all, (index = { indexed: 0, byKey: new Map() }));
   for (; index.indexed < all.length; index.indexed++) {
-    const container = all[index.indexed];
-    const { container: name, volume } = container._dockerNames;
-    for (const key of [`container:${nameKey(name)}`, `volume:${nameKey(volume)}`]) if (!index.byKey.has(key)) index.byKey.set(key, container);
+    const owner = all[index.indexed];
+    for (const claim of owner._dockerNames) if (!index.byKey.has(claimKey(claim))) index.byKey.set(claimKey(claim), { owner, claim });
   }
   return index.byKey;
 }
@@ -111,14 +134,23 @@ function fileHashOf(stack: TerraformStack, source: string): string {
   return hash;
 }
 
-/** One Docker container running a `PostfixServer`, with a persistent queue volume and a healthcheck. */
+/**
+ * One Docker container running a `PostfixServer`, with a persistent queue volume and a healthcheck. The
+ * rendered files reach it through a config volume: a short-lived loader container, replaced whenever the files
+ * change, writes them as one complete generation, which the running Postfix checks, swaps in and reloads
+ * (docker/README.md). The Postfix container is replaced only when its image or its own settings change.
+ */
 export class PostfixContainer extends Construct {
-  /** The docker provider's container resource. */
+  /** The docker provider's container resource (Postfix). */
   public readonly container: Container;
+  /** The loader container: runs once per change of the rendered files and exits. */
+  public readonly loader: Container;
   /** The volume holding the mail queue. */
   public readonly queueVolume: Volume;
+  /** The volume the loader writes configuration generations into. */
+  public readonly configVolume: Volume;
   /** @internal The Docker names this container claims in its stack. */
-  public readonly _dockerNames: { readonly container: string; readonly volume: string };
+  public readonly _dockerNames: readonly DockerName[];
   /** @internal The host sockets the container binds (known at synth). */
   public readonly _hostBindings: () => HostBinding[];
 
@@ -127,24 +159,17 @@ export class PostfixContainer extends Construct {
     typedProps(this, props, { hostNetwork: 'boolean', certificateExpiryWarningDays: 'number' });
     const { server } = props;
     const name = props.containerName ?? `postfix-${server.node.id.toLowerCase()}`;
-    if (!DOCKER_NAME.test(name)) {
-      throw constructError(this, `containerName ${JSON.stringify(name)} is invalid: use letters, digits, '_', '.', '-'`);
-    }
     const volumeName = props.queueVolumeName ?? `postfix-queue-${name}`;
-    if (!DOCKER_NAME.test(volumeName)) throw constructError(this, `queueVolumeName ${JSON.stringify(volumeName)} is invalid: use letters, digits, '_', '.', '-'`);
-    this._dockerNames = { container: name, volume: volumeName };
+    const configVolumeName = props.configVolumeName ?? `postfix-config-${name}`;
+    const loaderName = `${name}-loader`;
+    this._dockerNames = [
+      { kind: 'container', name, what: 'container name', prop: 'containerName' },
+      { kind: 'container', name: loaderName, what: 'loader container name (containerName + "-loader")', prop: 'containerName' },
+      { kind: 'volume', name: volumeName, what: 'queue volume name', prop: 'queueVolumeName' },
+      { kind: 'volume', name: configVolumeName, what: 'config volume name', prop: 'configVolumeName' },
+    ];
     const siblings = containersOf(TerraformStack.of(this));
-    // Docker refuses a second container or volume of the same name at deploy time; names that differ only in
-    // case or Unicode form (K and the Kelvin sign) are refused here already, as they confuse every reader.
-    const names = claimedNames(siblings);
-    const sameName = names.get(`container:${nameKey(name)}`);
-    if (sameName) {
-      throw constructError(this, `container name ${JSON.stringify(name)} is already used by ${sameName.node.path} (${JSON.stringify(sameName._dockerNames.container)}; names are compared ignoring case and Unicode form): set a distinct containerName`);
-    }
-    const sameVolume = names.get(`volume:${nameKey(volumeName)}`);
-    if (sameVolume) {
-      throw constructError(this, `queue volume name ${JSON.stringify(volumeName)} is already used by ${sameVolume.node.path} (${JSON.stringify(sameVolume._dockerNames.volume)}; names are compared ignoring case and Unicode form): set a distinct queueVolumeName`);
-    }
+    this.checkNames(claimedNames(siblings));
     siblings.push(this);
     const restart = props.restart ?? 'unless-stopped';
     if (!RESTART_POLICIES.includes(restart)) {
@@ -153,6 +178,7 @@ export class PostfixContainer extends Construct {
     const publishAddress = props.publishAddress ?? '0.0.0.0';
     if (isIP(publishAddress) === 0) throw constructError(this, `publishAddress ${JSON.stringify(publishAddress)} is not an IP address (e.g. 0.0.0.0 or 127.0.0.1)`);
     this.queueVolume = new Volume(this, 'Queue', { name: volumeName });
+    this.configVolume = new Volume(this, 'Config', { name: configVolumeName });
     const trusted = server._model().trustedNetworks;
     if (trusted.length > 0 && !props.hostNetwork) {
       Annotations.of(this).addWarning(`[trusted-networks-behind-docker-proxy] server ${server.node.path} trusts ${trusted.join(', ')} (trustedNetworks), but the container publishes its ports through Docker, whose proxy can make every client appear to come from the Docker gateway (and IPv6 clients from an IPv4 address): strangers could relay as trusted clients. Set hostNetwork: true so Postfix sees real client addresses, or drop trustedNetworks and let clients authenticate`);
@@ -168,14 +194,28 @@ export class PostfixContainer extends Construct {
     const healthcheck = (test: string[]): ContainerHealthcheck => ({ test, interval: '10s', timeout: '8s', startPeriod: '5s', retries: 3 });
     // Host sockets: the server's own addresses with host networking, the publish address otherwise.
     this._hostBindings = () => (server._renderable() ? server.listeners().map((l) => ({ port: l.port, address: props.hostNetwork ? l.address : publishAddress })) : []);
+    const networkMode = props.hostNetwork ? 'host' : undefined;
+    const config = { volumeName: this.configVolume.name, containerPath: CONFIG_VOLUME_PATH };
+    // Runs once and exits; an upload change replaces it (the docker provider's uploads force a new container).
+    this.loader = new Container(this, 'Loader', {
+      name: loaderName,
+      image: props.image.imageRef,
+      command: [LOAD_GENERATION_FLAG],
+      restart: 'no',
+      mustRun: false,
+      networkMode,
+      volumes: [config],
+    });
     this.container = new Container(this, 'Container', {
       name,
       image: props.image.imageRef,
       restart,
       mustRun: true,
-      networkMode: props.hostNetwork ? 'host' : undefined,
-      volumes: [{ volumeName: this.queueVolume.name, containerPath: QUEUE_DIRECTORY }],
+      networkMode,
+      volumes: [{ volumeName: this.queueVolume.name, containerPath: QUEUE_DIRECTORY }, config],
       healthcheck: healthcheck([]),
+      // Usually the first generation is there at start; the entrypoint waits for it (bounded) otherwise.
+      dependsOn: [this.loader],
     });
     // The server's files, ports and healthcheck are filled in at synth, once its children all exist, so
     // the order in which the container and the server's children are created does not matter. Aspects
@@ -192,10 +232,31 @@ export class PostfixContainer extends Construct {
         this.container.putHealthcheck(healthcheck(['CMD', '/usr/local/bin/healthcheck.sh', ...expiryFlag, String(probe.port), probe.mode, ...probeAddress]));
         if (!props.hostNetwork) this.container.putPorts(listeners.map((l) => ({ internal: l.port, external: l.port, ip: publishAddress })));
         const files = server.files();
-        this.container.putUpload([...files.map((file) => this.upload(file)), ...this.maillogUpload(server, files)]);
+        this.loader.putUpload(files.map((file) => this.upload(file)));
+        const maillog = this.maillogUpload(server, files);
+        if (maillog.length > 0) this.container.putUpload(maillog);
         this.checkHostPorts();
       },
     });
+  }
+
+  /**
+   * Docker refuses a second container or volume of the same name at deploy time; names that differ only in case
+   * or Unicode form (K and the Kelvin sign) are refused here already, as they confuse every reader. Also among
+   * this container's own names (a queue volume named like the config volume).
+   */
+  private checkNames(claimed: ReadonlyMap<string, NameClaim>): void {
+    const mine = new Map<string, DockerName>();
+    for (const claim of this._dockerNames) {
+      if (!DOCKER_NAME.test(claim.name)) throw constructError(this, `${claim.prop} ${JSON.stringify(claim.name)} is invalid: use letters, digits, '_', '.', '-'`);
+      const other = claimed.get(claimKey(claim));
+      const own = mine.get(claimKey(claim));
+      if (other || own) {
+        const user = other ? `${other.owner.node.path} (${JSON.stringify(other.claim.name)}, its ${other.claim.what})` : `this container's ${own!.what}`;
+        throw constructError(this, `${claim.what} ${JSON.stringify(claim.name)} is already used by ${user}; names are compared ignoring case and Unicode form: set a distinct ${claim.prop}`);
+      }
+      mine.set(claimKey(claim), claim);
+    }
   }
 
   /** Two containers of one stack cannot bind overlapping host sockets (EADDRINUSE at start): the later one is refused. */
@@ -222,15 +283,20 @@ export class PostfixContainer extends Construct {
     return [{ file: maillog, content: '', permissions: '0600' }];
   }
 
+  /** An upload of the loader: the file at its place under the staging directory. */
   private upload(file: DeployFile): ContainerUpload {
+    if (!file.containerPath.startsWith(CONFIG_DIRECTORY)) {
+      throw constructError(this, `file ${JSON.stringify(file.containerPath)} is outside ${CONFIG_DIRECTORY}, the only directory a configuration generation holds`);
+    }
+    const staged = `${GENERATION_STAGING_DIRECTORY}/${file.containerPath.slice(CONFIG_DIRECTORY.length)}`;
     if (file.sourcePath !== undefined) {
-      // Keys travel by path only; the hash makes a changed key replace the container.
+      // Keys travel by path only; the hash makes a changed key replace the loader (a new generation).
       const source = deployPath(this, file.sourcePath);
-      return { file: file.containerPath, source, sourceHash: fileHashOf(TerraformStack.of(this), source) };
+      return { file: staged, source, sourceHash: fileHashOf(TerraformStack.of(this), source) };
     }
     if (file.secret && !Token.isUnresolved(file.content)) {
       throw constructError(this, `refusing to inline the secret file ${file.containerPath}: give it as a local path`);
     }
-    return { file: file.containerPath, content: file.content as string };
+    return { file: staged, content: file.content as string };
   }
 }

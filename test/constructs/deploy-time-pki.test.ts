@@ -4,6 +4,7 @@ import { Testing, TerraformStack } from 'cdktf';
 import {
   ClientCertPolicy,
   DeployTimePki,
+  GENERATION_STAGING_DIRECTORY,
   KeyAlgorithm,
   PostfixContainer,
   PostfixImage,
@@ -30,9 +31,10 @@ function relayStack(withIntermediate: boolean): { json: any; stack: TerraformSta
   return { json: JSON.parse(Testing.synth(stack)), stack };
 }
 
+/** The loader's uploads, by the path the file gets under /etc/postfix. */
 function uploads(json: any): Record<string, { content?: string; source?: string }> {
-  const [container] = Object.values(json.resource.docker_container) as any[];
-  return Object.fromEntries(container.upload.map((u: any) => [u.file, u]));
+  const [loader] = (Object.values(json.resource.docker_container) as any[]).filter((c) => c.must_run === false);
+  return Object.fromEntries(loader.upload.map((u: any) => [u.file.replace(`${GENERATION_STAGING_DIRECTORY}/`, '/etc/postfix/'), u]));
 }
 
 describe('DeployTimePki', () => {

@@ -1,7 +1,8 @@
 /**
  * The Docker layer, with cdktf's Testing matchers: the image builds the shipped docker/ directory with host
- * networking, and the container gets the rendered files by content, private keys only by `source` path with a
- * `source_hash`, a named queue volume, a healthcheck, a restart policy and ports (or host networking).
+ * networking; the loader container gets the rendered files by content under the staging directory, private keys
+ * only by `source` path with a `source_hash`, and writes them into the config volume; the Postfix container
+ * mounts that volume and a named queue volume, with a healthcheck, a restart policy and ports (or host networking).
  */
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { Image } from '@cdktf/provider-docker/lib/image';
@@ -13,8 +14,10 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CONFIG_VOLUME_PATH,
   DEFAULT_IMAGE_NAME,
   DOCKER_CONTEXT,
+  GENERATION_STAGING_DIRECTORY,
   PostfixContainer,
   PostfixContainerProps,
   PostfixImage,
@@ -40,7 +43,9 @@ interface Upload {
 interface ContainerJson {
   readonly name: string;
   readonly image: string;
-  readonly upload: Upload[];
+  readonly upload?: Upload[];
+  readonly command?: string[];
+  readonly depends_on?: string[];
   readonly ports?: { internal: number; external: number; ip: string }[];
   readonly network_mode?: string;
   readonly restart: string;
@@ -72,12 +77,21 @@ function synth(parts: ServerParts = fullParts(pki()), container: Partial<Postfix
   const construct = new PostfixContainer(stack, 'Container', { server, image, ...container });
   const json = Testing.synth(stack, true);
   const parsed = JSON.parse(json) as { resource: { docker_container: Record<string, ContainerJson>; docker_image: Record<string, Record<string, unknown>>; docker_volume: Record<string, { name: string }> } };
-  const [containerJson] = Object.values(parsed.resource.docker_container);
-  return { app, stack, server, construct, json, parsed, container: containerJson };
+  return { app, stack, server, construct, json, parsed, ...containersOf(parsed.resource.docker_container) };
 }
 
+/** The Postfix container and its loader (the one that runs once) of one PostfixContainer. */
+function containersOf(byId: Record<string, ContainerJson>): { container: ContainerJson; loader: ContainerJson } {
+  const all = Object.values(byId);
+  const [container] = all.filter((c) => c.must_run);
+  const [loader] = all.filter((c) => !c.must_run);
+  return { container, loader };
+}
+
+/** A rendered file's upload to the loader: under the staging directory, at its place below /etc/postfix. */
+const staged = (file: string): string => file.replace(/^\/etc\/postfix\//, `${GENERATION_STAGING_DIRECTORY}/`);
 const uploadOf = (c: ContainerJson, file: string): Upload => {
-  const upload = c.upload.find((u) => u.file === file);
+  const upload = (c.upload ?? []).find((u) => u.file === file);
   if (!upload) throw new Error(`no upload of ${file}`);
   return upload;
 };
@@ -120,20 +134,43 @@ describe('PostfixContainer', () => {
     expect(container.must_run).toBe(true);
   });
 
-  test('uploads main.cf, master.cf and the lookup tables by content, exactly as rendered', () => {
-    const { server, container } = synth();
+  test('the loader uploads main.cf, master.cf and the lookup tables by content, exactly as rendered, under the staging directory', () => {
+    const { server, loader } = synth();
     const rendered = server.render();
-    expect(uploadOf(container, '/etc/postfix/main.cf')).toEqual({ file: '/etc/postfix/main.cf', content: rendered.mainCf });
-    expect(uploadOf(container, '/etc/postfix/master.cf')).toEqual({ file: '/etc/postfix/master.cf', content: rendered.masterCf });
+    expect(uploadOf(loader, staged('/etc/postfix/main.cf'))).toEqual({ file: `${GENERATION_STAGING_DIRECTORY}/main.cf`, content: rendered.mainCf });
+    expect(uploadOf(loader, staged('/etc/postfix/master.cf'))).toEqual({ file: `${GENERATION_STAGING_DIRECTORY}/master.cf`, content: rendered.masterCf });
     expect(rendered.tables).toHaveLength(1);
-    for (const table of rendered.tables) expect(uploadOf(container, table.path)).toEqual({ file: table.path, content: table.content });
+    for (const table of rendered.tables) expect(uploadOf(loader, staged(table.path))).toEqual({ file: staged(table.path), content: table.content });
+    expect(loader.upload?.every((u) => u.file.startsWith(`${GENERATION_STAGING_DIRECTORY}/`))).toBe(true);
+  });
+
+  test('the loader runs once (--load-generation, restart no, must_run false) with the config volume; Postfix mounts it, depends on the loader and has no config uploads', () => {
+    const { parsed, container, loader } = synth(undefined, { hostNetwork: true });
+    const ids = Object.fromEntries(Object.entries(parsed.resource.docker_volume).map(([id, v]) => [v.name, id]));
+    const config = { volume_name: `\${docker_volume.${ids['postfix-config-postfix-mx']}.name}`, container_path: CONFIG_VOLUME_PATH };
+    expect(loader).toMatchObject({ name: 'postfix-mx-loader', image: container.image, command: ['--load-generation'], restart: 'no', must_run: false, network_mode: 'host', volumes: [config] });
+    expect((loader as unknown as Record<string, unknown>).healthcheck).toBeUndefined();
+    const [loaderId] = Object.entries(parsed.resource.docker_container).find(([, c]) => c === loader)!;
+    expect(container.depends_on).toEqual([`docker_container.${loaderId}`]);
+    expect(container.volumes).toEqual([expect.objectContaining({ container_path: '/var/spool/postfix' }), config]);
+    expect(container.upload).toBeUndefined();
+  });
+
+  test('configVolumeName is used as given; a config volume named like the queue volume is refused, naming the prop', () => {
+    const { json } = synth(undefined, { configVolumeName: 'mail-config' });
+    expect(json).toHaveResourceWithProperties(Volume, { name: 'mail-config' });
+    expect(errorOf(() => synth(undefined, { queueVolumeName: 'mail', configVolumeName: 'Mail' })).message).toBe(
+      '[stack/Container] config volume name "Mail" is already used by this container\'s queue volume name; names are compared ignoring case and Unicode form: set a distinct configVolumeName',
+    );
+    expect(errorOf(() => synth(undefined, { configVolumeName: 'bad/name' })).message).toBe('[stack/Container] configVolumeName "bad/name" is invalid: use letters, digits, \'_\', \'.\', \'-\'');
   });
 
   test('a maillogFile in a directory of its own is uploaded empty, so the directory exists when Postfix opens it (the relay oracle saw postfix-script stop on "open logfile ... No such file or directory")', () => {
     const { container } = synth({ server: { maillogFile: '/var/log/postfix/mail.log' } });
-    expect(uploadOf(container, '/var/log/postfix/mail.log')).toEqual({ file: '/var/log/postfix/mail.log', content: '', permissions: '0600' });
+    // The Postfix container's only upload: it must exist before start.
+    expect(container.upload).toEqual([{ file: '/var/log/postfix/mail.log', content: '', permissions: '0600' }]);
     // The default, the container log, needs no file.
-    expect(synth({}).container.upload.filter((u) => u.file.startsWith('/var/') || u.file.startsWith('/dev/'))).toEqual([]);
+    expect(synth({}).container.upload).toBeUndefined();
   });
 
   test('a maillogFile that names a directory, or a file the server uploads, is refused naming the container, the server and the prop', () => {
@@ -145,26 +182,27 @@ describe('PostfixContainer', () => {
   });
 
   test('uploads certificate chains and the client CA file by content', () => {
-    const { container } = synth();
-    expect(uploadOf(container, '/etc/postfix/tls/ecdsa.chain.pem').content).toBe(readFileSync(pki().serverEcdsa.chainPath, 'utf8'));
-    expect(uploadOf(container, '/etc/postfix/tls/rsa.chain.pem').content).toBe(readFileSync(pki().serverRsa.chainPath, 'utf8'));
-    expect(uploadOf(container, '/etc/postfix/tls/client-ca.pem').content).toContain(readFileSync(pki().clientCa.certPath, 'utf8').trim());
+    const { loader } = synth();
+    expect(uploadOf(loader, staged('/etc/postfix/tls/ecdsa.chain.pem')).content).toBe(readFileSync(pki().serverEcdsa.chainPath, 'utf8'));
+    expect(uploadOf(loader, staged('/etc/postfix/tls/rsa.chain.pem')).content).toBe(readFileSync(pki().serverRsa.chainPath, 'utf8'));
+    expect(uploadOf(loader, staged('/etc/postfix/tls/client-ca.pem')).content).toContain(readFileSync(pki().clientCa.certPath, 'utf8').trim());
   });
 
   test('uploads private keys and SASL credentials ONLY by source path, with a source_hash', () => {
-    const { json, container } = synth();
+    const { json, loader } = synth();
     const secrets = [
-      ['/etc/postfix/tls/private/ecdsa.key.pem', pki().serverEcdsa.keyPath],
-      ['/etc/postfix/tls/private/rsa.key.pem', pki().serverRsa.keyPath],
-      ['/etc/postfix/sasl/private/credentials', credentialsFile(pki())],
+      [staged('/etc/postfix/tls/private/ecdsa.key.pem'), pki().serverEcdsa.keyPath],
+      [staged('/etc/postfix/tls/private/rsa.key.pem'), pki().serverRsa.keyPath],
+      [staged('/etc/postfix/sasl/private/credentials'), credentialsFile(pki())],
     ];
     for (const [file, source] of secrets) {
-      expect(uploadOf(container, file)).toEqual({ file, source, source_hash: `\${filesha256("${source}")}` });
+      expect(uploadOf(loader, file)).toEqual({ file, source, source_hash: `\${filesha256("${source}")}` });
       expect(json).toHaveResourceWithProperties(Container, { upload: expect.arrayContaining([{ file, source, source_hash: `\${filesha256("${source}")}` }]) });
     }
     // Only the secrets travel by source; everything else is inline content.
-    expect(container.upload.filter((u) => u.source !== undefined).map((u) => u.file).sort()).toEqual(secrets.map(([file]) => file).sort());
-    expect(container.upload.filter((u) => u.source === undefined).every((u) => typeof u.content === 'string')).toBe(true);
+    const uploads = loader.upload ?? [];
+    expect(uploads.filter((u) => u.source !== undefined).map((u) => u.file).sort()).toEqual(secrets.map(([file]) => file).sort());
+    expect(uploads.filter((u) => u.source === undefined).every((u) => typeof u.content === 'string')).toBe(true);
   });
 
   test('the synthesized JSON never contains a private key, neither its label nor its body', () => {
@@ -181,8 +219,8 @@ describe('PostfixContainer', () => {
   test('mounts a named queue volume at /var/spool/postfix', () => {
     const { json, parsed, container } = synth();
     expect(json).toHaveResourceWithProperties(Volume, { name: 'postfix-queue-postfix-mx' });
-    const [volumeId] = Object.keys(parsed.resource.docker_volume);
-    expect(container.volumes).toEqual([{ volume_name: `\${docker_volume.${volumeId}.name}`, container_path: '/var/spool/postfix' }]);
+    const [volumeId] = Object.entries(parsed.resource.docker_volume).find(([, v]) => v.name === 'postfix-queue-postfix-mx')!;
+    expect(container.volumes[0]).toEqual({ volume_name: `\${docker_volume.${volumeId}.name}`, container_path: '/var/spool/postfix' });
   });
 
   test('queueVolumeName and containerName are used as given', () => {
@@ -311,9 +349,9 @@ describe('PostfixContainer', () => {
     new PostfixContainer(stack, 'Container', { server, image: new PostfixImage(stack, 'Image') });
     new TlsServer(server, 'Tls', { certificates: [serverCert(pki().serverEcdsa)] });
     new SubmissionPort(server, 'Submissions', { mode: SubmissionMode.WRAPPER });
-    const [container] = Object.values((JSON.parse(Testing.synth(stack)) as { resource: { docker_container: Record<string, ContainerJson> } }).resource.docker_container);
-    expect(container.upload.map((u) => u.file)).toEqual(expect.arrayContaining(['/etc/postfix/main.cf', '/etc/postfix/tls/ecdsa.chain.pem', '/etc/postfix/tls/private/ecdsa.key.pem']));
-    expect(uploadOf(container, '/etc/postfix/master.cf').content).toContain('submissions inet');
+    const { container, loader } = containersOf((JSON.parse(Testing.synth(stack)) as { resource: { docker_container: Record<string, ContainerJson> } }).resource.docker_container);
+    expect((loader.upload ?? []).map((u) => u.file)).toEqual(expect.arrayContaining(['/etc/postfix/main.cf', '/etc/postfix/tls/ecdsa.chain.pem', '/etc/postfix/tls/private/ecdsa.key.pem'].map(staged)));
+    expect(uploadOf(loader, staged('/etc/postfix/master.cf')).content).toContain('submissions inet');
     expect((container as unknown as { ports: { internal: number }[] }).ports.map((p) => p.internal)).toEqual([25, 465]);
   });
 
@@ -337,8 +375,11 @@ describe('PostfixContainer', () => {
     expect(json).toHaveResourceWithProperties(Container, { name: 'postfix-mx', ports: [expect.objectContaining({ internal: 25 })] });
     expect(json).toHaveResourceWithProperties(Container, { name: 'postfix-relay', ports: [expect.objectContaining({ internal: 2525 })] });
     expect(json).toHaveResourceWithProperties(Volume, { name: 'postfix-queue-postfix-relay' });
-    const containers = Object.values(JSON.parse(json).resource.docker_container) as ContainerJson[];
-    const mainCfOf = (c: ContainerJson) => uploadOf(c, '/etc/postfix/main.cf').content;
-    expect(mainCfOf(containers[0])).not.toBe(mainCfOf(containers[1]));
+    expect(json).toHaveResourceWithProperties(Container, { name: 'postfix-relay-loader' });
+    expect(json).toHaveResourceWithProperties(Volume, { name: 'postfix-config-postfix-relay' });
+    const loaders = (Object.values(JSON.parse(json).resource.docker_container) as ContainerJson[]).filter((c) => !c.must_run);
+    const mainCfOf = (c: ContainerJson) => uploadOf(c, staged('/etc/postfix/main.cf')).content;
+    expect(loaders).toHaveLength(2);
+    expect(mainCfOf(loaders[0])).not.toBe(mainCfOf(loaders[1]));
   });
 });

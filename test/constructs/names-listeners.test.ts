@@ -19,6 +19,7 @@ describe('container and volume names are unique per stack, ignoring case and Uni
     ['mxk', 'mx\u212A', {}, 'container name "postfix-mxk"', 'containerName'],
     ['a', 'b', { containerName: 'Mail' }, 'container name "Mail"', 'containerName'],
     ['a', 'b', { queueVolumeName: 'Queue' }, 'queue volume name "Queue"', 'queueVolumeName'],
+    ['a', 'b', { configVolumeName: 'Config' }, 'config volume name "Config"', 'configVolumeName'],
   ])('servers %j and %j', (first, second, extra, shows, fix) => {
     const { stack } = newStack();
     const image = new PostfixImage(stack, 'Image');
@@ -30,6 +31,14 @@ describe('container and volume names are unique per stack, ignoring case and Uni
     expect(message).toContain('stack/First');
     expect(message).toContain(fix);
   });
+});
+
+test('a container named like the loader of another (containerName + "-loader") is refused, naming both', () => {
+  const { stack } = newStack();
+  const image = new PostfixImage(stack, 'Image');
+  new PostfixContainer(stack, 'First', { server: buildServer(stack, 'a', pki(), { server: { smtpPort: 2525 } }), image, containerName: 'mail' });
+  const message = errorOf(() => new PostfixContainer(stack, 'Second', { server: buildServer(stack, 'b', pki()), image, containerName: 'Mail-Loader' })).message;
+  expect(message).toBe('[stack/Second] container name "Mail-Loader" is already used by stack/First ("mail-loader", its loader container name (containerName + "-loader")); names are compared ignoring case and Unicode form: set a distinct containerName');
 });
 
 describe('listeners that cannot bind together are refused at synth', () => {

@@ -6,7 +6,7 @@ import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Testing, TerraformVariable } from 'cdktf';
 import { readFileSync } from 'node:fs';
 import {
-  CipherGrade, PostfixContainer, PostfixImage, SmtpClientSecurityLevel, SmtpClientTls, TlsProfile, TlsProtocol, TlsServer,
+  CipherGrade, GENERATION_STAGING_DIRECTORY, PostfixContainer, PostfixImage, SmtpClientSecurityLevel, SmtpClientTls, TlsProfile, TlsProtocol, TlsServer,
 } from '../../index';
 import { buildServer, errorOf, mainCfLines, newStack, serverCert, useTestPki } from '../helpers/fixtures';
 import { describeIfPostconf, postconfCheck } from '../helpers/postconf';
@@ -45,15 +45,16 @@ describe('SmtpClientTls: what it renders and ships', () => {
     expect(files['/etc/postfix/tls/private/ecdsa.key.pem'].sourcePath).toBe(t.serverEcdsa.keyPath);
   });
 
-  test('the container uploads the policy table and the CA bundle, and the client key only by path', () => {
+  test('the loader uploads the policy table and the CA bundle, and the client key only by path', () => {
     const t = pki();
     const { stack } = newStack();
     const server = buildServer(stack, 'mx', t, { smtpClient: { trustedCaFiles: [t.root.certPath], policies: [POLICY], certificate: serverCert(t.serverEcdsa) } });
     new DockerProvider(stack, 'docker', {});
     new PostfixContainer(stack, 'Box', { server, image: new PostfixImage(stack, 'Image') });
     const json = Testing.synth(stack, true);
-    const uploads = (Object.values(JSON.parse(json).resource.docker_container)[0] as { upload: { file: string; content?: string; source?: string }[] }).upload;
-    const byFile = Object.fromEntries(uploads.map((u) => [u.file, u]));
+    const containers = Object.values(JSON.parse(json).resource.docker_container) as { must_run: boolean; upload: { file: string; content?: string; source?: string }[] }[];
+    const [loader] = containers.filter((c) => !c.must_run);
+    const byFile = Object.fromEntries(loader.upload.map((u) => [u.file.replace(`${GENERATION_STAGING_DIRECTORY}/`, '/etc/postfix/'), u]));
     expect(byFile['/etc/postfix/tables/smtp_tls_policy'].content).toContain('[127.0.0.1]:35025 verify');
     expect(byFile['/etc/postfix/tls/smtp-ca.pem'].content).toContain('BEGIN CERTIFICATE');
     expect(byFile['/etc/postfix/tls/private/smtp-ecdsa.key.pem'].content).toBeUndefined();

@@ -93,14 +93,14 @@ describe('a fresh cdktf app using the packed library', () => {
     expect(JSON.parse(readFileSync(join(outdir, 'stacks', 'consumer-app', 'cdk.tf.json'), 'utf8')).resource.docker_container).toBeDefined();
   });
 
-  test('cdktf synth writes a stack with the container, its uploads by relative path and the build context as an asset', () => {
+  test('cdktf synth writes a stack with the containers, the loader\'s uploads by relative path and the build context as an asset', () => {
     firstSynth = synth(app);
     const text = firstSynth.toString('utf8');
     expect(text).not.toContain(work);
     expect(text).not.toContain('node_modules');
     const doc = JSON.parse(text);
-    const [container] = Object.values(doc.resource.docker_container) as { upload: { file: string; source?: string }[] }[];
-    expect(container.upload.find((u) => u.file === '/etc/postfix/sasl/private/credentials')?.source).toBe('../../../credentials/sasl');
+    const [loader] = (Object.values(doc.resource.docker_container) as { must_run: boolean; upload: { file: string; source?: string }[] }[]).filter((c) => !c.must_run);
+    expect(loader.upload.find((u) => u.file === '/var/lib/postfix-staging/sasl/private/credentials')?.source).toBe('../../../credentials/sasl');
     const [image] = Object.values(doc.resource.docker_image) as { build: { context: string } }[];
     expect(image.build.context).toMatch(/^assets\/Image_Context_[0-9A-F]+\/[0-9A-F]{32}$/);
     expect(readdirSync(join(app, 'cdktf.out', 'stacks', 'consumer-app', image.build.context))).toEqual(expect.arrayContaining(['Dockerfile', 'entrypoint.sh']));

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { App } from 'cdktf';
-import { LocalPki, writeReviewDirectory } from '../../index';
+import { GENERATION_STAGING_DIRECTORY, LocalPki, writeReviewDirectory } from '../../index';
 import { buildExampleApp, EXAMPLE_HOSTNAME, ExampleMailStack, prepareExamplePki } from '../../example/mail-stack';
 import { filesUnder, keyBodyLines, tmpDir } from '../helpers/fixtures';
 
@@ -110,9 +110,11 @@ describe('the example app', () => {
 
   test('the synthesized stack deploys the example server: MX + 587 + 465', () => {
     const json = JSON.parse(readFileSync(join(first.outdir, 'stacks', 'example', 'cdk.tf.json'), 'utf8'));
-    const [container] = Object.values(json.resource.docker_container) as { ports: { internal: number }[]; upload: { file: string; content?: string }[] }[];
+    const containers = Object.values(json.resource.docker_container) as { must_run: boolean; ports: { internal: number }[]; upload: { file: string; content?: string }[] }[];
+    const [container] = containers.filter((c) => c.must_run);
+    const [loader] = containers.filter((c) => !c.must_run);
     expect(container.ports.map((p) => p.internal)).toEqual([25, 587, 465]);
-    const mainCf = container.upload.find((u) => u.file === '/etc/postfix/main.cf')?.content;
+    const mainCf = loader.upload.find((u) => u.file === `${GENERATION_STAGING_DIRECTORY}/main.cf`)?.content;
     expect(mainCf).toBe(first.stack.server.render().mainCf);
     expect(mainCf).toContain(`myhostname = ${EXAMPLE_HOSTNAME}`);
   });

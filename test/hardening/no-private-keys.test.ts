@@ -27,7 +27,7 @@ import { App, Fn, TerraformStack } from 'cdktf';
 import { generateKeyPairSync } from 'node:crypto';
 import { ClientIdentity, ServerCertificate } from '../../constructs/certificates';
 import { DeployTimePki } from '../../constructs/deploy-time-pki';
-import { PostfixContainer } from '../../constructs/docker/postfix-container';
+import { GENERATION_STAGING_DIRECTORY, PostfixContainer } from '../../constructs/docker/postfix-container';
 import { PostfixImage } from '../../constructs/docker/postfix-image';
 import { KeyAlgorithm } from '../../constructs/enums';
 import { DhParameters } from '../../constructs/tls-server';
@@ -331,9 +331,10 @@ describe('key material pushed through every PEM-taking prop never reaches synth 
   test('the combined key + chain file is uploaded by path and listed once in smtpd_tls_chain_files', () => {
     const outcome = outcomes.get(LEAK_CASES[0].name)!;
     const stackJson = readFileSync(filesUnder(outcome.app.outdir).find((f) => f.endsWith('cdk.tf.json'))!, 'utf8');
-    const container = Object.values(JSON.parse(stackJson).resource.docker_container)[0] as { upload: { file: string; source?: string; content?: string }[] };
-    const combined = container.upload.filter((u) => u.file.startsWith('/etc/postfix/tls/'));
-    expect(combined).toEqual([expect.objectContaining({ file: '/etc/postfix/tls/private/ecdsa.pem', source: expect.stringMatching(/combined\.pem$/) })]);
+    const containers = Object.values(JSON.parse(stackJson).resource.docker_container) as { must_run: boolean; upload?: { file: string; source?: string; content?: string }[] }[];
+    const [loader] = containers.filter((c) => !c.must_run);
+    const combined = (loader.upload ?? []).filter((u) => u.file.startsWith(`${GENERATION_STAGING_DIRECTORY}/tls/`));
+    expect(combined).toEqual([expect.objectContaining({ file: `${GENERATION_STAGING_DIRECTORY}/tls/private/ecdsa.pem`, source: expect.stringMatching(/combined\.pem$/) })]);
     expect(combined[0].content).toBeUndefined();
     const mainCf = readFileSync(join(outcome.dir, 'review', 'mx', 'main.cf'), 'utf8');
     expect(mainCfLines(mainCf)).toContain('smtpd_tls_chain_files = /etc/postfix/tls/private/ecdsa.pem');

@@ -1,17 +1,19 @@
 /**
  * Containers of the image with this checkout's docker/entrypoint.sh, for the tests that must prove the
  * entrypoint before the shared image is rebuilt. Files go in the way the docker provider uploads them
- * (create, copy, start); the entrypoint is copied in too.
+ * (create, copy, start), as one complete configuration generation of the contract in docker/README.md
+ * (generations/ID/ and `latest` naming it, no loader); the entrypoint is copied in too.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { CONFIG_VOLUME_PATH } from '../../constructs/docker/postfix-container';
 import { DEFAULT_TEST_IMAGE } from './docker-available';
 
 const IMAGE = DEFAULT_TEST_IMAGE.name;
 
-const ENTRYPOINT = resolve(__dirname, '..', '..', 'docker', 'entrypoint.sh');
+export const ENTRYPOINT = resolve(__dirname, '..', '..', 'docker', 'entrypoint.sh');
 
 export function docker(args: string[], timeout = 60_000): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout });
@@ -30,17 +32,27 @@ export function describeWithImage(name: string, fn: () => void): void {
   (available ? describe : describe.skip)(name, fn);
 }
 
-/** Creates container `name` with `files` (container path -> content) and this checkout's entrypoint, and starts it. */
+/**
+ * Creates container `name` with `files` (path under /etc/postfix/ -> content) as the generation `test` and
+ * this checkout's entrypoint, and starts it.
+ */
 export function startWithFiles(name: string, files: Readonly<Record<string, string>>, network: 'none' | 'host'): void {
   const dir = mkdtempSync(join(tmpdir(), `${name}-`));
   try {
     removeContainer(name);
     docker(['create', '--name', name, '--network', network, IMAGE]);
-    Object.entries(files).forEach(([path, content], i) => {
-      const local = join(dir, String(i));
-      writeFileSync(local, content);
-      execFileSync('sh', ['-c', 'docker cp "$1" "$2" >/dev/null', 'sh', local, `${name}:${path}`], { timeout: 30_000 });
+    const generation = `${CONFIG_VOLUME_PATH.slice(1)}/generations/test`;
+    const entries = Object.entries(files).map(([path, content]) => {
+      if (!path.startsWith('/etc/postfix/')) throw new Error(`${path} is not under /etc/postfix/`);
+      return [`${generation}/${path.slice('/etc/postfix/'.length)}`, content] as const;
     });
+    for (const [path, content] of [...entries, [`${CONFIG_VOLUME_PATH.slice(1)}/latest`, 'test\n'] as const]) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    // The generation first, then `latest` (one tar stream, in this order).
+    const list = [...entries.map(([path]) => path), `${CONFIG_VOLUME_PATH.slice(1)}/latest`];
+    execFileSync('bash', ['-c', 'set -o pipefail; tar -C "$1" -cf - --owner=0 --group=0 --numeric-owner "${@:3}" | docker cp - "$2:/"', 'bash', dir, name, ...list], { timeout: 30_000 });
     docker(['cp', ENTRYPOINT, `${name}:/usr/local/bin/entrypoint.sh`]);
     docker(['start', name]);
   } finally {

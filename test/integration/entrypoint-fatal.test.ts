@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import { PostfixServer, SecurityLevel, TlsServer } from '../../index';
-import { containerLogs, describeWithImage, docker, removeContainer, startWithFiles } from './checkout-container';
+import { containerLogs, describeWithImage, docker, ENTRYPOINT, removeContainer, startWithFiles } from './checkout-container';
+import { DEFAULT_TEST_IMAGE } from './docker-available';
 import { TEST_POSTFIX_VERSION } from './stacks';
 
 const PREFIX = 'pfit-entrypoint-fatal';
@@ -54,4 +55,18 @@ describeWithImage(`the entrypoint shows why Postfix refuses its configuration (l
     expect(logs).toContain('postfix-entrypoint: FATAL: ');
     expect(logs).toContain(reason);
   }, 240_000);
+
+  test('without any configuration generation, the entrypoint waits (bounded) and exits 1 naming what is missing', () => {
+    const name = `${PREFIX}-no-generation`;
+    try {
+      removeContainer(name);
+      docker(['create', '--name', name, '--network', 'none', '-e', 'GENERATION_WAIT_SECONDS=2', DEFAULT_TEST_IMAGE.name]);
+      docker(['cp', ENTRYPOINT, `${name}:/usr/local/bin/entrypoint.sh`]);
+      docker(['start', name]);
+      expect(Number(docker(['wait', name], 60_000).trim())).toBe(1);
+      expect(containerLogs(name)).toContain('postfix-entrypoint: FATAL: no complete configuration generation after 2s: /var/lib/postfix-config/latest must name a directory in /var/lib/postfix-config/generations (the loader container writes both; see docker/README.md)');
+    } finally {
+      removeContainer(name);
+    }
+  }, 120_000);
 });

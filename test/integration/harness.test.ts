@@ -1,12 +1,14 @@
 /**
  * The harness itself: what it refuses (pure, no engine needed), and on a live engine that it reproduces
- * the container faithfully, replaces stale containers, cleans up, and removes what a killed run leaves.
+ * the containers faithfully (the loader runs once and exits 0 before Postfix starts), replaces stale containers,
+ * applies a change by replacing only what changed, cleans up, and removes what a killed run leaves.
  * Ports 26000-26999.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ServerCertificate, TlsServer } from '../../index';
+import { CONFIG_VOLUME_PATH, GENERATION_STAGING_DIRECTORY, ServerCertificate, TlsServer } from '../../index';
+import { eventually } from './clients';
 import { DEFAULT_TEST_IMAGE, describeWithDocker } from './docker-available';
 import { DockerHarness, planStack, run } from './harness';
 import { synthStack, TempDir, testContainer, TestPki, testServer } from './stacks';
@@ -17,52 +19,76 @@ const TS_NODE = resolve(__dirname, '..', '..', 'node_modules', 'ts-node', 'dist'
 type Doc = { resource: Record<string, Record<string, Record<string, unknown>>> } & Record<string, unknown>;
 
 const tmp = new TempDir('harness');
+const LOADER = `${SERVER.name}-loader`;
+const QUEUE = `postfix-queue-${SERVER.name}`;
+const CONFIG = `postfix-config-${SERVER.name}`;
 let json: string;
+let changedJson: string;
 
 beforeAll(async () => {
   const pki = new TestPki(`${tmp.path}/pki`);
   await pki.root('harness-root');
   const cert = await pki.server('harness-server', 'harness-root', [SERVER.host], 'ecdsa');
-  const { cdkTfJsonPath } = synthStack(`${tmp.path}/out`, 'harness', (stack, image) => {
-    const server = testServer(stack, 'mx', { hostname: SERVER.host, port: SERVER.smtp });
+  const build = (extra: Record<string, string>) => synthStack(`${tmp.path}/out-${Object.keys(extra).length}`, 'harness', (stack, image) => {
+    const server = testServer(stack, 'mx', { hostname: SERVER.host, port: SERVER.smtp, additionalParameters: extra });
     new TlsServer(server, 'Tls', { certificates: [ServerCertificate.fromFiles({ chainFile: cert.chainPath, keyFile: cert.keyPath })] });
     testContainer(stack, server, image, SERVER.name);
   });
-  json = readFileSync(cdkTfJsonPath, 'utf8');
+  json = readFileSync(build({}).cdkTfJsonPath, 'utf8');
+  // A main.cf-only change: the loader's uploads differ, the Postfix container's attributes do not.
+  changedJson = readFileSync(build({ smtpd_banner: 'mx.harness.test ESMTP harness-apply' }).cdkTfJsonPath, 'utf8');
 }, 60_000);
 
 afterAll(() => tmp.cleanup());
 
-/** A deep copy of the synthesized document with `change` applied to its only container. */
-function variant(change: (container: Record<string, unknown>, doc: Doc) => void): Doc {
+/** A deep copy of the synthesized document with `change` applied to its Postfix container (and loader). */
+function variant(change: (container: Record<string, unknown>, doc: Doc, loader: Record<string, unknown>) => void): Doc {
   const doc = JSON.parse(json) as Doc;
-  const [container] = Object.values(doc.resource.docker_container);
-  change(container, doc);
+  const containers = Object.values(doc.resource.docker_container);
+  const container = containers.find((c) => c.must_run !== false)!;
+  const loader = containers.find((c) => c.must_run === false)!;
+  change(container, doc, loader);
   return doc;
 }
 
-function mainCfUpload(container: Record<string, unknown>): { file: string; content: string } {
-  return (container.upload as { file: string; content: string }[]).find((u) => u.file === '/etc/postfix/main.cf')!;
+/** The loader's upload of a rendered file (`name` relative to /etc/postfix). */
+function loaderUpload(loader: Record<string, unknown>, name: string): { file: string; content: string } {
+  return (loader.upload as { file: string; content: string }[]).find((u) => u.file === `${GENERATION_STAGING_DIRECTORY}/${name}`)!;
 }
 
 describe('harness plan (no engine needed)', () => {
-  test('a synthesized stack is planned as written: host network, volume, healthcheck, restart, every upload', () => {
+  test('a synthesized stack is planned as written: host network, volumes, healthcheck, restart, the loader and every upload', () => {
     const plan = planStack(json);
-    expect(plan.volumes).toEqual([`postfix-queue-${SERVER.name}`]);
-    const [container] = plan.containers;
-    expect(container.name).toBe(SERVER.name);
+    expect(plan.volumes.slice().sort()).toEqual([CONFIG, QUEUE]);
+    const [container] = plan.containers.filter((c) => c.name === SERVER.name);
+    const [loader] = plan.containers.filter((c) => c.name === LOADER);
+    expect(plan.containers).toHaveLength(2);
     expect(container.image).toBe(DEFAULT_TEST_IMAGE.name);
     expect(container.restart).toBe('unless-stopped');
-    expect(container.volumes).toEqual([{ volumeName: `postfix-queue-${SERVER.name}`, containerPath: '/var/spool/postfix', readOnly: false }]);
+    expect([container.mustRun, container.command, container.dependsOn]).toEqual([true, [], [loader.resource]]);
+    const config = { volumeName: CONFIG, containerPath: CONFIG_VOLUME_PATH, readOnly: false };
+    expect(container.volumes).toEqual([{ volumeName: QUEUE, containerPath: '/var/spool/postfix', readOnly: false }, config]);
     expect(container.healthcheck?.flags).toEqual([
       '--health-cmd', `/usr/local/bin/healthcheck.sh ${SERVER.smtp} starttls 127.0.0.1`,
       '--health-interval', '10s', '--health-timeout', '8s', '--health-start-period', '5s', '--health-retries', '3',
     ]);
-    const files = container.uploads.map((u) => u.file);
-    expect(files).toEqual(expect.arrayContaining(['/etc/postfix/main.cf', '/etc/postfix/master.cf', '/etc/postfix/tls/private/ecdsa.key.pem', '/etc/postfix/tls/ecdsa.chain.pem']));
-    const key = container.uploads.find((u) => u.file.endsWith('ecdsa.key.pem'))!;
+    expect(container.uploads).toEqual([]);
+    expect(loader).toMatchObject({ image: DEFAULT_TEST_IMAGE.name, restart: 'no', mustRun: false, command: ['--load-generation'], dependsOn: [], volumes: [config] });
+    expect(loader.healthcheck).toBeUndefined();
+    const files = loader.uploads.map((u) => u.file);
+    expect(files).toEqual(expect.arrayContaining(['main.cf', 'master.cf', 'tls/private/ecdsa.key.pem', 'tls/ecdsa.chain.pem'].map((f) => `${GENERATION_STAGING_DIRECTORY}/${f}`)));
+    const key = loader.uploads.find((u) => u.file.endsWith('ecdsa.key.pem'))!;
     expect(key.content).toBeUndefined(); // the key travels by path only
     expect(key.source).toMatch(/harness-server\.key\.pem$/);
+    expect(key.sourceSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('refuses a container that runs once unless it is one: restart "no", no healthcheck; depends_on only on containers of the stack', () => {
+    expect(() => planStack(variant((_c, _d, l) => (l.restart = 'always')))).toThrow(/must_run = false with restart "always": only a container that runs once/);
+    expect(() => planStack(variant((c, _d, l) => (l.healthcheck = c.healthcheck)))).toThrow(/must_run = false with a healthcheck/);
+    expect(() => planStack(variant((c) => (c.depends_on = ['docker_container.Nope'])))).toThrow(/depends_on docker_container\.Nope, which the stack does not define/);
+    expect(() => planStack(variant((c) => (c.depends_on = ['null_resource.x'])))).toThrow(/"depends_on" must list docker_container resources/);
+    expect(() => planStack(variant((_c, _d, l) => (l.command = ['${var.flag}'])))).toThrow(/"command" holds an unresolved token/);
   });
 
   test('refuses a container without host networking, naming the resource', () => {
@@ -71,20 +97,20 @@ describe('harness plan (no engine needed)', () => {
     expect(() => new DockerHarness(variant((c) => (c.network_mode = 'bridge')))).toThrow(/network_mode is "bridge"/);
   });
 
-  test('refuses attributes it cannot reproduce (published ports, env, command)', () => {
+  test('refuses attributes it cannot reproduce (published ports, env, entrypoint)', () => {
     expect(() => planStack(variant((c) => (c.ports = [{ internal: 25, external: 25 }])))).toThrow(/attribute "ports" is not supported/);
     expect(() => planStack(variant((c) => (c.env = ['A=b'])))).toThrow(/attribute "env" is not supported/);
-    expect(() => planStack(variant((c) => (c.command = ['postconf'])))).toThrow(/attribute "command" is not supported/);
+    expect(() => planStack(variant((c) => (c.entrypoint = ['postconf'])))).toThrow(/attribute "entrypoint" is not supported/);
     // Unset attributes (null, empty lists) are what Terraform treats as absent: accepted.
     expect(() => planStack(variant((c) => (c.ports = [])))).not.toThrow();
   });
 
   test('refuses unresolved tokens, except filesha256() of the uploaded source file', () => {
     const token = '${tls_private_key.Key_1234.private_key_pem}';
-    const withToken = variant((c) => (c.upload as Record<string, unknown>[]).push({ file: '/etc/postfix/tls/private/x.pem', content: token }));
+    const withToken = variant((_c, _d, l) => (l.upload as Record<string, unknown>[]).push({ file: `${GENERATION_STAGING_DIRECTORY}/tls/private/x.pem`, content: token }));
     expect(() => planStack(withToken)).toThrow(/"content" holds an unresolved token/);
-    const wrongHash = variant((c) => {
-      const key = (c.upload as Record<string, string>[]).find((u) => u.source !== undefined)!;
+    const wrongHash = variant((_c, _d, l) => {
+      const key = (l.upload as Record<string, string>[]).find((u) => u.source !== undefined)!;
       key.source_hash = '${filesha256("/etc/passwd")}';
     });
     expect(() => planStack(wrongHash)).toThrow(/"source_hash" hashes \/etc\/passwd, not the uploaded/);
@@ -93,8 +119,9 @@ describe('harness plan (no engine needed)', () => {
 
   test('resolves file("PATH") in an upload content as Terraform does (the relay oracle\'s deploy-time CA cases), and nothing else', () => {
     const caFile = tmp.file('file-call-ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n${not.a.token}\n', 0o644);
-    const upload = (content: string) => variant((c) => (c.upload as Record<string, unknown>[]).push({ file: '/etc/postfix/tls/ca.pem', content }));
-    const uploaded = (doc: Doc, directory?: string) => planStack(doc, directory).containers[0].uploads.find((u) => u.file === '/etc/postfix/tls/ca.pem')?.content;
+    const caUpload = `${GENERATION_STAGING_DIRECTORY}/tls/ca.pem`;
+    const upload = (content: string) => variant((_c, _d, l) => (l.upload as Record<string, unknown>[]).push({ file: caUpload, content }));
+    const uploaded = (doc: Doc, directory?: string) => planStack(doc, directory).containers.flatMap((c) => c.uploads).find((u) => u.file === caUpload)?.content;
     // Alone, and joined to literal text; the file's own text is not evaluated again.
     expect(uploaded(upload(`\${file(${JSON.stringify(caFile)})}`))).toBe(readFileSync(caFile, 'utf8'));
     expect(uploaded(upload(`LITERAL\n\${file(${JSON.stringify(caFile)})}`))).toBe(`LITERAL\n${readFileSync(caFile, 'utf8')}`);
@@ -112,7 +139,7 @@ describe('harness plan (no engine needed)', () => {
 
   test('refuses private key material inline in the JSON, and never repeats it in the message', () => {
     const keyBody = 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgSECRETSECRET';
-    const inline = variant((c) => (c.upload as Record<string, unknown>[]).push({ file: '/etc/postfix/tls/private/inline.pem', content: `-----BEGIN PRIVATE KEY-----\n${keyBody}\n-----END PRIVATE KEY-----\n` }));
+    const inline = variant((_c, _d, l) => (l.upload as Record<string, unknown>[]).push({ file: `${GENERATION_STAGING_DIRECTORY}/tls/private/inline.pem`, content: `-----BEGIN PRIVATE KEY-----\n${keyBody}\n-----END PRIVATE KEY-----\n` }));
     let message = '';
     try {
       planStack(inline);
@@ -143,27 +170,41 @@ describe('harness plan (no engine needed)', () => {
     expect(() => planStack(variant((_c, d) => (d.output = { id: { value: '${docker_container.x.id}' } })))).toThrow(/harness refuses output id: only outputs with a literal string value/);
   });
 
-  test('refuses a main.cf through which mail could leave the host', () => {
-    const open = variant((c) => {
-      const upload = mainCfUpload(c);
+  test('refuses a main.cf through which mail could leave the host, and a Postfix container whose configuration it cannot see', () => {
+    const open = variant((_c, _d, l) => {
+      const upload = loaderUpload(l, 'main.cf');
       upload.content = upload.content.replace(/^(default_transport|relay_transport) = .*$/gm, '');
     });
     expect(() => new DockerHarness(open)).toThrow(/main\.cf must set default_transport to error:\.\.\. or discard:\.\.\./);
-    const lookups = variant((c) => {
-      const upload = mainCfUpload(c);
+    const lookups = variant((_c, _d, l) => {
+      const upload = loaderUpload(l, 'main.cf');
       upload.content = upload.content.replace(/^smtpd_peername_lookup = .*$/m, '');
     });
     expect(() => new DockerHarness(lookups)).toThrow(/main\.cf must set smtpd_peername_lookup = no, so smtpd sends no reverse DNS query off the host/);
-    const relayhost = variant((c) => {
-      const upload = mainCfUpload(c);
-      upload.content += 'relayhost = [smtp.example.com]\n';
+    const relayhost = variant((_c, _d, l) => {
+      loaderUpload(l, 'main.cf').content += 'relayhost = [smtp.example.com]\n';
     });
     expect(() => new DockerHarness(relayhost)).toThrow(/main\.cf sets relayhost/);
-    const override = variant((c) => {
-      const upload = (c.upload as { file: string; content: string }[]).find((u) => u.file === '/etc/postfix/master.cf')!;
+    const override = variant((_c, _d, l) => {
+      const upload = loaderUpload(l, 'master.cf');
       upload.content = upload.content.replace(/^(\S+\s+inet .*smtpd)$/m, '$1\n  -o relay_transport=smtp');
     });
     expect(() => new DockerHarness(override)).toThrow(/master\.cf overrides relay_transport for a service/);
+    // A generation uploaded straight into the contract's directory (no loader) is checked the same way.
+    const direct = (change: (mainCf: string) => string) => variant((c, d, l) => {
+      c.upload = (l.upload as { file: string; content?: string }[]).map((u) => ({
+        ...u,
+        file: u.file.replace(GENERATION_STAGING_DIRECTORY, `${CONFIG_VOLUME_PATH}/generations/direct`),
+        ...(u.file.endsWith('/main.cf') ? { content: change(u.content!) } : {}),
+      }));
+      delete c.depends_on;
+      for (const [id, body] of Object.entries(d.resource.docker_container)) if (body === l) delete d.resource.docker_container[id];
+    });
+    expect(() => new DockerHarness(direct((m) => m))).not.toThrow();
+    expect(() => new DockerHarness(direct((m) => `${m}relayhost = [smtp.example.com]\n`))).toThrow(/main\.cf sets relayhost/);
+    // Postfix without a loader on a shared volume (or a main.cf of its own): nothing to check, refused.
+    const unfed = variant((c) => ((c.volumes as unknown[]).splice(1), delete c.depends_on));
+    expect(() => new DockerHarness(unfed)).toThrow(/docker_container\.\S+: no inline \/etc\/postfix\/main\.cf upload, nor a loader container sharing a volume with it/);
   });
 
   test('without an engine: one loud warning and skipped suites on a laptop, a thrown error under CI=true', () => {
@@ -211,19 +252,29 @@ describeWithDocker('harness on the engine', () => {
       { file: '/usr/local/share/pfit/bytes.bin', content_base64: Buffer.from([0, 255, 1, 128]).toString('base64') },
       { file: '/usr/local/share/pfit/run.sh', content: '#!/bin/sh\n', executable: true },
     ];
-    harness = new DockerHarness(variant((c) => (c.upload as unknown[]).push(...extraUploads)));
+    harness = new DockerHarness(variant((c) => (c.upload = extraUploads)));
     await harness.up();
+    const loader = JSON.parse((await run('docker', ['inspect', LOADER])).stdout)[0];
     const inspect = JSON.parse((await run('docker', ['inspect', SERVER.name])).stdout)[0];
+    // The loader ran once, exited 0, before Postfix started.
+    expect([loader.State.Status, loader.State.ExitCode, loader.HostConfig.RestartPolicy.Name, loader.Args]).toEqual(['exited', 0, 'no', ['--load-generation']]);
+    expect(Date.parse(loader.State.FinishedAt)).toBeLessThanOrEqual(Date.parse(inspect.State.StartedAt));
     expect(inspect.Id).not.toBe(staleId);
     expect(inspect.HostConfig.NetworkMode).toBe('host');
     expect(inspect.HostConfig.RestartPolicy.Name).toBe('unless-stopped');
     expect(inspect.Config.Healthcheck.Test).toEqual(['CMD-SHELL', `/usr/local/bin/healthcheck.sh ${SERVER.smtp} starttls 127.0.0.1`]);
     expect(inspect.Config.Healthcheck.Interval).toBe(10_000_000_000);
     expect(inspect.State.Health.Status).toBe('healthy');
-    expect(inspect.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: `postfix-queue-${SERVER.name}`, Destination: '/var/spool/postfix' })]);
-    // Uploaded files are byte-identical to the synthesized content; the key to its local source.
-    const mainCf = mainCfUpload(JSON.parse(json).resource.docker_container[Object.keys(JSON.parse(json).resource.docker_container)[0]]);
-    expect(await harness.execOk(SERVER.name, ['cat', '/etc/postfix/main.cf'])).toBe(mainCf.content);
+    const mounts = (inspect.Mounts as { Name: string }[]).slice().sort((a, b) => a.Name.localeCompare(b.Name));
+    expect(mounts).toEqual([
+      expect.objectContaining({ Type: 'volume', Name: CONFIG, Destination: CONFIG_VOLUME_PATH }),
+      expect.objectContaining({ Type: 'volume', Name: QUEUE, Destination: '/var/spool/postfix' }),
+    ]);
+    // Uploaded files reach Postfix byte-identical to the synthesized content, through the generation.
+    let synthesized = '';
+    variant((_c, _d, l) => (synthesized = loaderUpload(l, 'main.cf').content));
+    expect(synthesized).toMatch(/^smtpd_peername_lookup = no$/m);
+    expect(await harness.execOk(SERVER.name, ['cat', '/etc/postfix/main.cf'])).toBe(synthesized);
     // Text goes in as UTF-8, content_base64 as raw bytes, into parent directories the engine creates;
     // modes as the provider sets them (0644, 0744 when executable).
     expect(await harness.execOk(SERVER.name, ['cat', '/usr/local/share/pfit/deep/utf8.txt'])).toBe('grüße ✓\n');
@@ -237,12 +288,36 @@ describeWithDocker('harness on the engine', () => {
     await harness.destroy();
     harness = undefined;
     expect((await run('docker', ['container', 'inspect', SERVER.name])).code).not.toBe(0);
-    expect((await run('docker', ['volume', 'inspect', `postfix-queue-${SERVER.name}`])).code).not.toBe(0);
+    expect((await run('docker', ['volume', 'inspect', QUEUE])).code).not.toBe(0);
+    expect((await run('docker', ['volume', 'inspect', CONFIG])).code).not.toBe(0);
+    expect((await run('docker', ['container', 'inspect', LOADER])).code).not.toBe(0);
   }, 90_000);
 
+  test('apply() replaces only the containers whose planned attributes changed: a main.cf change replaces the loader, Postfix keeps running and reloads', async () => {
+    const h = new DockerHarness(json);
+    try {
+      await h.up();
+      const postfixId = await h.containerId(SERVER.name);
+      const loaderId = await h.containerId(LOADER);
+      // The same document again changes nothing.
+      expect(await h.apply(json)).toEqual({ replaced: [], kept: expect.arrayContaining([SERVER.name, LOADER]) });
+      expect(await h.containerId(LOADER)).toBe(loaderId);
+      expect(await h.apply(changedJson)).toEqual({ replaced: [LOADER], kept: [SERVER.name] });
+      expect(await h.containerId(SERVER.name)).toBe(postfixId);
+      expect(await h.containerId(LOADER)).not.toBe(loaderId);
+      const banner = await eventually('the reloaded banner', async () => {
+        const out = await h.execOk(SERVER.name, ['postconf', '-h', 'smtpd_banner']);
+        return out.includes('harness-apply') ? out : undefined;
+      }, 30_000, 500);
+      expect(banner.trim()).toBe('mx.harness.test ESMTP harness-apply');
+    } finally {
+      await h.destroy();
+    }
+  }, 120_000);
+
   test('a container whose entrypoint refuses the configuration fails up() at once, with the log tail and no key material', async () => {
-    const broken = variant((c) => {
-      mainCfUpload(c).content += 'smtpd_tls_CAfile = /etc/postfix/tls/missing-ca.pem\n';
+    const broken = variant((_c, _d, l) => {
+      loaderUpload(l, 'main.cf').content += 'smtpd_tls_CAfile = /etc/postfix/tls/missing-ca.pem\n';
     });
     const h = new DockerHarness(broken);
     const started = Date.now();

@@ -1,7 +1,10 @@
 /**
  * Runs exactly what a synthesized `cdk.tf.json` describes on the local Docker engine, the way the
  * kreuzwerker/docker provider would: `docker_volume` -> `docker volume create`, `docker_container` ->
- * `docker create` + one `docker cp` of every upload + `docker start`, then waits for the healthcheck.
+ * `docker create` + one `docker cp` of every upload + `docker start`, then waits for the healthcheck, or,
+ * for a container that runs once (`must_run = false`, `restart = "no"`: PostfixContainer's loader), for it to
+ * exit 0. Containers start after those they `depends_on`. `apply()` plays a second document the way
+ * `terraform apply` does: only containers whose planned attributes changed are replaced.
  *
  * The JSON is the single source of truth: nothing is rendered a second time. Anything the harness cannot
  * reproduce faithfully is refused with a message naming the resource and attribute: containers that do
@@ -15,12 +18,16 @@
  * what is left when the test process dies without calling destroy().
  */
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve as resolvePath } from 'node:path';
+import { CONFIG_VOLUME_PATH, GENERATION_STAGING_DIRECTORY } from '../../constructs/docker/postfix-container';
 
 export const HARNESS_LABEL = 'org.postfix-tls-cdktf.integration';
 const HEALTH_TIMEOUT_MS = 60_000;
+/** How long a container that runs once (the loader) may take to exit. */
+const EXIT_TIMEOUT_MS = 60_000;
 /** Docker runs the healthcheck every 10 s (the containers' interval); polling faster only burns CPU. */
 const HEALTH_POLL_MS = 500;
 const LOG_TAIL_LINES = 40;
@@ -77,6 +84,8 @@ export interface UploadPlan {
   /** Raw bytes (the provider's `content_base64`, decoded). */
   readonly bytes?: Buffer;
   readonly source?: string;
+  /** sha256 of the source file when planned (what `source_hash = filesha256(...)` puts into the plan). */
+  readonly sourceSha256?: string;
   readonly mode: number;
 }
 
@@ -91,6 +100,12 @@ export interface ContainerPlan {
   readonly name: string;
   readonly image: string;
   readonly restart?: string;
+  /** false: runs once and must exit 0 (`must_run = false`). */
+  readonly mustRun: boolean;
+  /** Arguments after the image (`command`). */
+  readonly command: readonly string[];
+  /** Resource addresses of the containers this one starts after (`depends_on`). */
+  readonly dependsOn: readonly string[];
   readonly volumes: readonly { readonly volumeName: string; readonly containerPath: string; readonly readOnly: boolean }[];
   readonly healthcheck?: HealthcheckPlan;
   readonly uploads: readonly UploadPlan[];
@@ -246,12 +261,14 @@ function planUpload(where: string, block: Json, workingDirectory: string | undef
     if (!source.startsWith('/') && workingDirectory === undefined) refuse(where, `"source" ${describeJson(source)} is relative, but no stack directory was given to resolve it`);
     const local = resolvePath(workingDirectory ?? '/', source);
     if (!existsSync(local) || !statSync(local).isFile()) refuse(where, `"source" ${source} is not a readable file (resolved to ${local})`);
+    let sourceSha256: string | undefined;
     if (sourceHash !== undefined) {
       const match = FILESHA256.exec(sourceHash);
       if (!match) noToken(where, 'source_hash', sourceHash);
       else if (JSON.parse(`"${match[1]}"`) !== source) refuse(where, `"source_hash" hashes ${match[1]}, not the uploaded ${source}`);
+      sourceSha256 = createHash('sha256').update(readFileSync(local)).digest('hex');
     }
-    return { file, source: local, mode };
+    return { file, source: local, sourceSha256, mode };
   }
   if (sourceHash !== undefined) refuse(where, '"source_hash" without "source"');
   if (contentBase64 !== undefined) {
@@ -368,15 +385,27 @@ export function planStack(cdkTfJson: string | object, workingDirectory?: string)
   }
   const plans = containers.map(([id, body]): ContainerPlan => {
     const where = `docker_container.${id}`;
-    checkKeys(where, body, ['name', 'image', 'restart', 'must_run', 'network_mode', 'volumes', 'healthcheck', 'upload']);
+    checkKeys(where, body, ['name', 'image', 'command', 'restart', 'must_run', 'network_mode', 'volumes', 'healthcheck', 'upload', 'depends_on']);
     const name = noToken(where, 'name', requireString(where, body, 'name'));
     const networkMode = optionalString(where, body, 'network_mode');
     if (networkMode !== 'host') {
       refuse(where, `network_mode is ${describeJson(networkMode ?? null)}; integration tests only run containers with host networking (network_mode = "host", PostfixContainer hostNetwork: true)`);
     }
-    if (body.must_run === false) refuse(where, 'must_run = false (a container that is created but not kept running) is not reproduced');
     const restart = optionalString(where, body, 'restart');
     if (restart !== undefined && !/^(no|on-failure|always|unless-stopped)$/.test(restart)) refuse(where, `restart policy ${describeJson(restart)} is unknown`);
+    if (!isUnset(body.must_run) && typeof body.must_run !== 'boolean') refuse(where, `"must_run" must be a boolean, got ${describeJson(body.must_run)}`);
+    const mustRun = body.must_run !== false;
+    // A container that runs once is waited for until it exits; a restart policy or a healthcheck would make that
+    // wait mean something else.
+    if (!mustRun && restart !== 'no') refuse(where, `must_run = false with restart ${describeJson(restart ?? null)}: only a container that runs once (restart = "no") is reproduced`);
+    if (!mustRun && !isUnset(body.healthcheck)) refuse(where, 'must_run = false with a healthcheck: a container that runs once is waited for until it exits, not until it is healthy');
+    const command = isUnset(body.command) ? [] : body.command;
+    if (!Array.isArray(command) || !command.every((a): a is string => typeof a === 'string')) refuse(where, `"command" must be a list of strings, got ${describeJson(body.command)}`);
+    command.forEach((a) => noToken(where, 'command', a));
+    const dependsOn = isUnset(body.depends_on) ? [] : body.depends_on;
+    if (!Array.isArray(dependsOn) || !dependsOn.every((d): d is string => typeof d === 'string' && /^docker_container\.[A-Za-z0-9_-]+$/.test(d))) {
+      refuse(where, `"depends_on" must list docker_container resources of the stack, got ${describeJson(body.depends_on)}`);
+    }
     const image = resolveReference(where, 'image', requireString(where, body, 'image'), resources, 'image');
     const volumes = (Array.isArray(body.volumes) ? body.volumes : isUnset(body.volumes) ? [] : [body.volumes]).map((v, i) => {
       const vw = `${where}.volumes[${i}]`;
@@ -390,11 +419,15 @@ export function planStack(cdkTfJson: string | object, workingDirectory?: string)
     const files = uploads.map((u) => u.file);
     const duplicate = files.find((f, i) => files.indexOf(f) !== i);
     if (duplicate) refuse(where, `two uploads write ${duplicate}`);
-    return { resource: where, name, image, restart, volumes, healthcheck: planHealthcheck(where, body.healthcheck), uploads };
+    return { resource: where, name, image, restart, mustRun, command, dependsOn, volumes, healthcheck: planHealthcheck(where, body.healthcheck), uploads };
   });
   const names = plans.map((p) => p.name);
   const duplicateName = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicateName) refuse('the stack', `two containers are named ${duplicateName}`);
+  for (const plan of plans) {
+    const missing = plan.dependsOn.find((d) => !plans.some((p) => p.resource === d));
+    if (missing) refuse(plan.resource, `depends_on ${missing}, which the stack does not define`);
+  }
   return { volumes: volumeNames, containers: plans };
 }
 
@@ -439,9 +472,21 @@ export function parseMainCf(text: string): Record<string, string> {
  * smtpd_peername_lookup must be off.
  */
 export function checkNoOutboundDelivery(plan: StackPlan): void {
+  // A configuration reaches Postfix as an upload of its own (at /etc/postfix or as a generation of the image's
+  // contract), or through a volume a loader container writes (PostfixContainer): every configuration is
+  // checked, and every Postfix container must have one.
+  const directories = ['/etc/postfix', GENERATION_STAGING_DIRECTORY, `${CONFIG_VOLUME_PATH}/generations/[^/]+`].map((d) => d.replace(/[.]/g, '\\.'));
+  const configPath = (file: string) => new RegExp(`^(${directories.join('|')})/${file.replace('.', '\\.')}$`);
+  const configOf = (c: ContainerPlan, file: string) => c.uploads.find((u) => configPath(file).test(u.file));
+  const configured = plan.containers.filter((c) => configOf(c, 'main.cf') !== undefined);
   for (const container of plan.containers) {
-    const mainCf = container.uploads.find((u) => u.file === '/etc/postfix/main.cf');
-    if (!mainCf || mainCf.content === undefined) refuse(container.resource, 'no inline /etc/postfix/main.cf upload to check for outbound delivery');
+    if (configured.includes(container) || !container.mustRun) continue;
+    const fed = configured.some((loader) => !loader.mustRun && loader.volumes.some((v) => container.volumes.some((w) => w.volumeName === v.volumeName)));
+    if (!fed) refuse(container.resource, `no inline /etc/postfix/main.cf upload, nor a loader container sharing a volume with it that uploads ${GENERATION_STAGING_DIRECTORY}/main.cf, to check for outbound delivery`);
+  }
+  for (const container of configured) {
+    const mainCf = configOf(container, 'main.cf')!;
+    if (mainCf.content === undefined) refuse(container.resource, 'no inline main.cf upload to check for outbound delivery');
     const parameters = parseMainCf(mainCf.content);
     for (const name of ['default_transport', 'relay_transport']) {
       if (!/^(error|discard):/.test(parameters[name] ?? '')) {
@@ -458,7 +503,7 @@ export function checkNoOutboundDelivery(plan: StackPlan): void {
       refuse(container.resource, `main.cf sets ${name}, a route by which mail could leave the container`);
     }
     // A master.cf -o override could reopen a route per service.
-    const masterCf = container.uploads.find((u) => u.file === '/etc/postfix/master.cf')?.content ?? '';
+    const masterCf = configOf(container, 'master.cf')?.content ?? '';
     for (const match of masterCf.matchAll(/-o\s+(?:\{\s*)?([A-Za-z0-9_]+)\s*=/g)) {
       if ([...OUTBOUND_ROUTES, 'default_transport', 'relay_transport'].includes(match[1])) {
         refuse(container.resource, `master.cf overrides ${match[1]} for a service, a route by which mail could leave the container`);
@@ -545,8 +590,8 @@ export class DockerHarness {
   }
 
   /**
-   * Creates volumes and containers (in parallel) and waits until every container is healthy (at most
-   * `healthTimeoutMs` each, default 60 s).
+   * Creates volumes and containers (in parallel, each after those it depends on) and waits until every
+   * container is healthy, or has exited 0 when it runs once (at most `healthTimeoutMs` each, default 60 s).
    */
   public async up(options: { healthTimeoutMs?: number } = {}): Promise<void> {
     await this.checkImages(this.plan);
@@ -554,25 +599,60 @@ export class DockerHarness {
     await Promise.all(this.plan.containers.map((c) => this.removeContainer(c.name)));
     await Promise.all(this.plan.volumes.map((v) => this.removeVolume(v)));
     await Promise.all(this.plan.volumes.map((v) => this.createVolume(v)));
-    await Promise.all(this.plan.containers.map((c) => this.startContainer(c, options.healthTimeoutMs)));
+    await this.startInOrder(this.plan.containers, options.healthTimeoutMs);
   }
 
   /**
-   * Applies a changed configuration the way a Terraform apply would for containers whose attributes
-   * changed (containers are replaced, never updated in place): containers are removed and created again;
-   * volumes the new stack keeps are kept with their content, new ones created, dropped ones removed.
+   * Applies a changed configuration as `terraform apply` does: a container whose planned attributes changed
+   * is replaced (removed, then created again: the docker provider never updates one in place), one that did
+   * not change keeps running untouched, one the new stack drops is removed. Volumes the new stack keeps are
+   * kept with their content, new ones created, dropped ones removed. Returns the names of the containers it
+   * replaced or created and of those it kept.
    */
-  public async replace(cdkTfJson: string | object): Promise<void> {
-    const next = planStack(cdkTfJson);
+  public async apply(cdkTfJson: string | object, workingDirectory?: string): Promise<{ replaced: string[]; kept: string[] }> {
+    return this.transition(cdkTfJson, workingDirectory, (old, next) => JSON.stringify(old) === JSON.stringify(next));
+  }
+
+  /** Like apply(), but replaces every container, as a change of every container's settings would. */
+  public async replace(cdkTfJson: string | object, workingDirectory?: string): Promise<void> {
+    await this.transition(cdkTfJson, workingDirectory, () => false);
+  }
+
+  private async transition(
+    cdkTfJson: string | object,
+    workingDirectory: string | undefined,
+    unchanged: (old: ContainerPlan, next: ContainerPlan) => boolean,
+  ): Promise<{ replaced: string[]; kept: string[] }> {
+    const next = planStack(cdkTfJson, workingDirectory);
     checkNoOutboundDelivery(next);
     await this.checkImages(next);
-    const keep = new Set(next.volumes);
-    await Promise.all(this.plan.containers.map((c) => this.removeContainer(c.name)));
-    await Promise.all(next.containers.map((c) => this.removeContainer(c.name)));
-    await Promise.all(this.plan.volumes.filter((v) => !keep.has(v)).map((v) => this.removeVolume(v)));
+    const previous = new Map(this.plan.containers.map((c) => [c.resource, c]));
+    const kept = next.containers.filter((c) => previous.has(c.resource) && unchanged(previous.get(c.resource)!, c));
+    const keptResources = new Set(kept.map((c) => c.resource));
+    const keepVolumes = new Set(next.volumes);
+    await Promise.all(this.plan.containers.filter((c) => !keptResources.has(c.resource)).map((c) => this.removeContainer(c.name)));
+    await Promise.all(next.containers.filter((c) => !keptResources.has(c.resource)).map((c) => this.removeContainer(c.name)));
+    await Promise.all(this.plan.volumes.filter((v) => !keepVolumes.has(v)).map((v) => this.removeVolume(v)));
     await Promise.all(next.volumes.filter((v) => !this.created.volumes.has(v)).map((v) => this.createVolume(v)));
     this.plan = next;
-    await Promise.all(next.containers.map((c) => this.startContainer(c)));
+    const replaced = next.containers.filter((c) => !keptResources.has(c.resource));
+    await this.startInOrder(replaced);
+    return { replaced: replaced.map((c) => c.name), kept: kept.map((c) => c.name) };
+  }
+
+  /** Starts `containers`, each once those of them it depends on are healthy (or have exited 0). */
+  private async startInOrder(containers: readonly ContainerPlan[], healthTimeoutMs?: number): Promise<void> {
+    const started = new Map<string, Promise<void>>();
+    const start = (plan: ContainerPlan): Promise<void> => {
+      let done = started.get(plan.resource);
+      if (!done) {
+        const before = containers.filter((c) => plan.dependsOn.includes(c.resource));
+        done = Promise.all(before.map(start)).then(() => this.startContainer(plan, healthTimeoutMs));
+        started.set(plan.resource, done);
+      }
+      return done;
+    };
+    await Promise.all(containers.map(start));
   }
 
   /** Removes every container and volume this harness created. Safe to call twice. */
@@ -680,13 +760,29 @@ export class DockerHarness {
       ...plan.volumes.flatMap((v) => ['--mount', `type=volume,source=${v.volumeName},target=${v.containerPath}${v.readOnly ? ',readonly' : ''}`]),
       ...(plan.healthcheck?.flags ?? []),
       plan.image,
+      ...plan.command,
     ];
     this.created.containers.add(plan.name);
     this.track();
     await docker(args, `creating container ${plan.name}`);
     if (plan.uploads.length > 0) await this.upload(plan);
     await docker(['start', plan.name], `starting container ${plan.name}`);
-    await this.waitHealthy(plan, healthTimeoutMs);
+    if (plan.mustRun) await this.waitHealthy(plan, healthTimeoutMs);
+    else await this.waitExited(plan);
+  }
+
+  /** A container that runs once: done when it exited 0. */
+  private async waitExited(plan: ContainerPlan): Promise<void> {
+    const deadline = Date.now() + EXIT_TIMEOUT_MS;
+    for (;;) {
+      const state = JSON.parse(await docker(['inspect', '-f', '{{json .State}}', plan.name], `inspecting ${plan.name}`)) as { Status: string; ExitCode: number };
+      if (state.Status === 'exited' || state.Status === 'dead') {
+        if (state.ExitCode === 0) return;
+        throw new Error(`container ${plan.name}, which runs once, exited ${state.ExitCode}.\n${await this.logTail(plan.name)}`);
+      }
+      if (Date.now() > deadline) throw new Error(`container ${plan.name}, which runs once, did not exit within ${EXIT_TIMEOUT_MS / 1000}s.\n${await this.logTail(plan.name)}`);
+      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+    }
   }
 
   /** Stages every upload under one directory and copies them with a single `tar | docker cp - NAME:/`. */
