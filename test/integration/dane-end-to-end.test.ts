@@ -25,6 +25,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { CertificateFiles, KeyRollover, LocalPki, MailDnsRecords, PostfixImage, PostfixServer, ServerCertificate, TlsServer } from '../../index';
+import { CONFIG_VOLUME_PATH } from '../../constructs/docker/postfix-container';
 import { eventually, sClient } from './clients';
 import { checkTestToolsImage, DEFAULT_TEST_IMAGE, describeWithDocker, TEST_TOOLS_IMAGE } from './docker-available';
 import { HARNESS_LABEL, redact, run } from './harness';
@@ -330,14 +331,16 @@ describeWithDocker('DANE end to end: signed zone, validating resolver, a DANE se
       await waitForLog(NAMES.unbound, /start of service/);
     })();
     const senderUp = (async () => {
-      tmp.file('sender/main.cf', SENDER_MAIN_CF, 0o644);
-      tmp.file('sender/master.cf', SENDER_MASTER_CF, 0o644);
+      // The sender's own main.cf and master.cf, as one configuration generation of the image's contract (docker/README.md).
+      mkdirSync(join(senderDir, 'config', 'generations', 'sender'), { recursive: true });
+      tmp.file('sender/config/generations/sender/main.cf', SENDER_MAIN_CF, 0o644);
+      tmp.file('sender/config/generations/sender/master.cf', SENDER_MASTER_CF, 0o644);
+      tmp.file('sender/config/latest', 'sender\n', 0o644);
       tmp.file('sender/resolv.conf', `nameserver ${ADDRESS.resolver}\noptions trust-ad edns0\n`, 0o644);
       own.push(NAMES.sender);
       await docker([
         'run', '-d', '--name', NAMES.sender, '--network', 'host', '--label', `${HARNESS_LABEL}=${process.pid}`,
-        '-v', `${senderDir}/main.cf:/etc/postfix/main.cf:ro`, '-v', `${senderDir}/master.cf:/etc/postfix/master.cf:ro`,
-        '-v', `${senderDir}/resolv.conf:/etc/resolv.conf:ro`, POSTFIX_IMAGE,
+        '-v', `${senderDir}/config:${CONFIG_VOLUME_PATH}`, '-v', `${senderDir}/resolv.conf:/etc/resolv.conf:ro`, POSTFIX_IMAGE,
       ]);
       await waitForLog(NAMES.sender, /postfix\/master\[\d+\]: daemon started/);
     })();
