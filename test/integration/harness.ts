@@ -25,7 +25,8 @@ import { dirname, join, posix, resolve as resolvePath } from 'node:path';
 import { CONFIG_VOLUME_PATH, GENERATION_STAGING_DIRECTORY } from '../../constructs/docker/postfix-container';
 
 export const HARNESS_LABEL = 'org.postfix-tls-cdktf.integration';
-const HEALTH_TIMEOUT_MS = 60_000;
+/** Generous: a container checks its generation before Postfix starts, which takes tens of seconds on a loaded 2-core machine. */
+const HEALTH_TIMEOUT_MS = 120_000;
 /** How long a container that runs once (the loader) may take to exit. */
 const EXIT_TIMEOUT_MS = 60_000;
 /** Docker runs the healthcheck every 10 s (the containers' interval); polling faster only burns CPU. */
@@ -591,7 +592,7 @@ export class DockerHarness {
 
   /**
    * Creates volumes and containers (in parallel, each after those it depends on) and waits until every
-   * container is healthy, or has exited 0 when it runs once (at most `healthTimeoutMs` each, default 60 s).
+   * container is healthy, or has exited 0 when it runs once (at most `healthTimeoutMs` each, default 120 s).
    */
   public async up(options: { healthTimeoutMs?: number } = {}): Promise<void> {
     await this.checkImages(this.plan);
