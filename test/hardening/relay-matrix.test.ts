@@ -181,10 +181,12 @@ describeWithDocker('relay safety matrix (live Postfix)', () => {
     const rows: { c: Case; outcome: Outcome; trust: string }[] = [];
     for (const c of CASES) {
       const container = c.port === 'all' ? ALL.name : FP.name;
-      const before = (await live.harness.logs(container)).length;
+      const since = await live.harness.logCursor(container);
       const outcome = await tryRelay({ port: PORTS[c.port], recipient: REMOTE, startTls: c.tls, tlsOptions: c.client ? clients[c.client].tls : undefined });
-      // The TLS summary line says whether Postfix saw the certificate as Trusted, Untrusted or Anonymous.
-      const trust = c.tls ? (/(Anonymous|Trusted|Untrusted) TLS connection established/.exec((await live.harness.logs(container)).slice(before))?.[1] ?? 'no TLS line') : '-';
+      // The TLS summary line says whether Postfix saw the certificate as Trusted, Untrusted or Anonymous (postlogd
+      // writes it asynchronously: wait for it, a few seconds at most).
+      const summary = /(Anonymous|Trusted|Untrusted) TLS connection established/;
+      const trust = c.tls ? (summary.exec(await since(summary, 5_000))?.[1] ?? 'no TLS line') : '-';
       rows.push({ c, outcome, trust });
     }
     const attempts = rows.length;
